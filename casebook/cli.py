@@ -1,0 +1,166 @@
+"""The `casebook` command: thin Click commands over the library.
+
+The only module that reads the clock, the terminal and the environment, and the only one that
+prints. Heavy modules are imported inside the commands so that `casebook --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from casebook.diagnostics import Diagnostic
+    from casebook.loader import Casebook
+
+
+@dataclass(frozen=True)
+class Context:
+    root: Path
+    today: date
+
+    def load(self) -> Casebook:
+        from casebook.loader import load
+
+        return load(self.root)
+
+
+class DateType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+DATE = DateType()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "--root", type=click.Path(file_okay=False, path_type=Path),
+              help="The casebook folder (default: the nearest folder upwards holding "
+                   "casebook.yml, else the current one).")
+@click.option("--today", type=DATE, envvar="CASEBOOK_TODAY",
+              help="Compute as on this day (also CASEBOOK_TODAY); default: the system date.")
+@click.version_option(package_name="casebook")
+@click.pass_context
+def main(ctx: click.Context, root: Path | None, today: date | None) -> None:
+    """casebook: collect overdue invoices from plain-text case files."""
+    from casebook.loader import find_root
+
+    if root is not None and not root.is_dir():
+        raise click.BadParameter(f"{root} is not a folder", param_hint="-C/--root")
+    base = root.resolve() if root is not None else find_root(Path.cwd())
+    ctx.obj = Context(root=base, today=today or date.today())
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as JSON.")
+@click.pass_obj
+def validate(obj: Context, files: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+    """Check casebook.yml and every case file (or only FILES)."""
+    from casebook.checks import check
+    from casebook.diagnostics import ordered, summary
+
+    casebook = obj.load()
+    found = check(casebook, obj.today)
+    count = casebook.files
+    if files:
+        wanted = {_relative(obj.root, f) for f in files}
+        found = [d for d in found if d.path in wanted]
+        found += [_not_a_case(p) for p in sorted(wanted) if not _is_casebook_file(p)]
+        count = len(wanted)
+    diagnostics = ordered(found)
+    if as_json:
+        click.echo(json.dumps(_diagnostics_json(diagnostics, count), indent=2))
+    else:
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.format())
+        click.echo(summary(diagnostics, count))
+    sys.exit(_exit_code(diagnostics, strict))
+
+
+def _relative(root: Path, path: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _is_casebook_file(relative: str) -> bool:
+    return relative == "casebook.yml" or (relative.startswith("cases/")
+                                          and relative.endswith(".md"))
+
+
+def _not_a_case(relative: str) -> Diagnostic:
+    from casebook.diagnostics import Diagnostic, Severity
+
+    return Diagnostic(relative, 1, 1, Severity.ERROR, "not-a-case",
+                      "not a case file of this casebook: case files are cases/**/*.md")
+
+
+def _diagnostics_json(diagnostics: list[Diagnostic], files: int) -> dict[str, Any]:
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    return {
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+        "files": files,
+        "diagnostics": [d.as_json() for d in diagnostics],
+    }
+
+
+def _exit_code(diagnostics: list[Diagnostic], strict: bool) -> int:
+    if any(d.severity == "error" for d in diagnostics):
+        return 1
+    return 1 if strict and diagnostics else 0
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def init(obj: Context, directory: Path | None) -> None:
+    """Start a new casebook in DIRECTORY (default: the current folder)."""
+    from casebook.scaffold import init as make
+
+    target = directory or Path.cwd()
+    target.mkdir(parents=True, exist_ok=True)
+    for path in make(target, obj.today):
+        click.echo(f"created {_shown(path)}")
+    click.echo("next: edit casebook.yml, then `casebook validate` and `casebook next`")
+
+
+@main.command()
+@click.argument("slug")
+@click.option("--name", required=True, help="The debtor's name.")
+@click.option("--kind", type=click.Choice(["business", "consumer", "public"]),
+              default="business", show_default=True)
+@click.option("--owner", help="Who follows the case.")
+@click.pass_obj
+def new(obj: Context, slug: str, name: str, kind: str, owner: str | None) -> None:
+    """Create cases/SLUG.md for a new debtor."""
+    from casebook.scaffold import new_case
+
+    path = new_case(obj.root, slug, name, kind, owner, obj.today)
+    click.echo(f"created {_shown(path)}")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+

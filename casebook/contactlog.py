@@ -1,0 +1,155 @@
+"""The contact log: dated level-2 headings of a case file's Markdown body.
+
+`## DATE CHANNEL [STEP] [— title]` starts an entry; the Markdown under it, up to the next
+level-2 heading, is its note. Headings are found with markdown-it-py's block parser, so a
+heading inside fenced code is text. Channel and step words are resolved here, against the
+case's policy; nothing here renders the notes or judges them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from casebook.diagnostics import did_you_mean
+from casebook.model import CHANNEL_ALIASES, CHANNELS, LogEntry, Policy, Pos
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+    from casebook.yamlread import Reader
+
+_WORD = re.compile(r"\s*(\S+)")
+_SEPARATOR = re.compile(r"\s*(?:—|–|-|:)?\s*")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CHANNEL_WORDS = (*CHANNELS, *CHANNEL_ALIASES)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    # Only the block rules that decide what is a heading; inline parsing is not needed here.
+    md = MarkdownIt("zero").enable(
+        ["heading", "lheading", "fence", "code", "blockquote", "html_block"]
+    )
+    md.disable("inline")
+    return md
+
+
+def resolve_channel(word: str) -> str | None:
+    word = word.lower().rstrip(":")
+    if word in CHANNELS:
+        return word
+    return CHANNEL_ALIASES.get(word)
+
+
+def read_log(
+    body: str, body_line: int, policy: Policy, reader: Reader
+) -> tuple[str, tuple[LogEntry, ...]]:
+    """The notes before the first entry, and the entries; problems go to `reader`."""
+    lines = body.split("\n")
+    headings = _level2_headings(body) if body.strip() else []
+    entries: list[LogEntry] = []
+    notes_end = len(lines)
+    for index, (start, end, content) in enumerate(headings):
+        next_start = headings[index + 1][0] if index + 1 < len(headings) else len(lines)
+        if not content[:1].isdigit():
+            continue
+        notes_end = min(notes_end, start)
+        raw = lines[start].rstrip("\r")
+        where = _Where(reader, body_line + start + 1, raw)
+        heading = _read_heading(content, where, policy)
+        if heading is not None:
+            day, channel, step, title = heading
+            note = _strip_blank("\n".join(lines[end:next_start]))
+            entries.append(LogEntry(date=day, channel=channel, step=step, title=title,
+                                    note=note, pos=Pos(where.line, 1)))
+    return _strip_blank("\n".join(lines[:notes_end])), tuple(entries)
+
+
+def _level2_headings(body: str) -> list[tuple[int, int, str]]:
+    """(first line, line after, text) of each top-level h2, with 0-based body lines."""
+    found: list[tuple[int, int, str]] = []
+    tokens = _parser().parse(body)
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2" and token.level == 0:
+            start, end = token.map or (0, 0)
+            found.append((start, end, tokens[index + 1].content))
+    return found
+
+
+class _Where:
+    """Positions of words in one heading line, for diagnostics."""
+
+    def __init__(self, reader: Reader, line: int, raw: str) -> None:
+        self.reader, self.line, self.raw = reader, line, raw
+
+    def at(self, word: str) -> Pos:
+        return Pos(self.line, self.raw.find(word) + 1 if word in self.raw else 1)
+
+    def error(self, word: str, code: str, message: str) -> None:
+        self.reader.error(self.at(word), code, message)
+
+    def warning(self, word: str, code: str, message: str) -> None:
+        self.reader.warning(self.at(word), code, message)
+
+
+def _read_heading(
+    content: str, where: _Where, policy: Policy
+) -> tuple[date, str, str | None, str] | None:
+    match = _WORD.match(content)
+    assert match is not None  # the content starts with a digit
+    day_word, cursor = match.group(1), match.end()
+    day = _parse_day(day_word)
+    if day is None:
+        where.error(day_word, "log-date",
+                    f"log heading date {day_word!r} is not a real date in the form YYYY-MM-DD")
+        return None
+    match = _WORD.match(content, cursor)
+    if match is None:
+        where.error(day_word, "log-channel",
+                    f"the log entry of {day_word} needs a channel after the date "
+                    f"({', '.join(CHANNELS)})")
+        return None
+    channel = resolve_channel(match.group(1))
+    if channel is None:
+        word = match.group(1)
+        where.error(word, "log-channel", f"unknown channel {word!r}"
+                    f"{did_you_mean(word.rstrip(':'), _CHANNEL_WORDS)}; "
+                    f"use one of {', '.join(CHANNELS)}")
+        return None
+    cursor = match.end()
+    step = None
+    match = _WORD.match(content, cursor)
+    if match is not None:
+        word = match.group(1).rstrip(":")
+        step = policy.resolve(word)
+        if step is not None:
+            cursor = match.end()
+        elif _looks_like_step(word, policy):
+            where.warning(word, "log-step",
+                          f"{word!r} is not a step of the policy"
+                          f"{did_you_mean(word, policy.words())}; it is read as the title")
+    title = content[_SEPARATOR.match(content, cursor).end():].strip()  # type: ignore[union-attr]
+    return day, channel, step, title
+
+
+def _parse_day(word: str) -> date | None:
+    if not _ISO_DATE.fullmatch(word):
+        return None
+    try:
+        return date.fromisoformat(word)
+    except ValueError:
+        return None
+
+
+def _looks_like_step(word: str, policy: Policy) -> bool:
+    return bool(difflib.get_close_matches(word.lower(), policy.words(), n=1, cutoff=0.8))
+
+
+def _strip_blank(text: str) -> str:
+    return text.strip("\n").rstrip()

@@ -1,0 +1,264 @@
+"""The immutable facts of a casebook, as the loader reads them from the files.
+
+Every later stage (checks, the engine, rendering) reads these objects and never changes them;
+derived results such as balances or the next action are new objects built elsewhere.
+This module holds no logic beyond small lookups and never touches a file or the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+DebtorKind = Literal["business", "consumer", "public"]
+InterestMethod = Literal["commercial", "legal", "none"]
+Imputation = Literal["capital-first", "interest-first"]
+
+CHANNELS: tuple[str, ...] = (
+    "phone", "email", "pec", "letter", "registered-letter",
+    "visit", "meeting", "sms", "chat", "note",
+)
+CHANNEL_ALIASES: Mapping[str, str] = {
+    "telefono": "phone",
+    "mail": "email",
+    "lettera": "letter",
+    "raccomandata": "registered-letter",
+    "visita": "visit",
+    "incontro": "meeting",
+    "nota": "note",
+}
+#: Channels that count as talking to the debtor directly (SPEC 5, rule 7).
+DIRECT_CHANNELS: frozenset[str] = frozenset({"phone", "visit", "meeting"})
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    """A 1-based line and column in a file, for diagnostics."""
+
+    line: int
+    col: int
+
+
+NOWHERE = Pos(1, 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Debtor:
+    name: str
+    kind: DebtorKind = "business"
+    vat: str | None = None
+    address: str | None = None
+    pec: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invoice:
+    number: str
+    date: dt.date
+    due: dt.date
+    amount: Decimal
+    description: str | None = None
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Payment:
+    date: dt.date
+    amount: Decimal
+    invoice: str | None = None
+    method: str | None = None
+    reference: str | None = None
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dispute:
+    opened: dt.date
+    invoice: str | None = None
+    reason: str | None = None
+    resolved: dt.date | None = None
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Promise:
+    made: dt.date
+    by: dt.date
+    amount: Decimal | None = None
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Instalment:
+    due: dt.date
+    amount: Decimal
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    agreed: dt.date
+    instalments: tuple[Instalment, ...]
+    confirmed: dt.date | None = None
+    fallback: str | None = None
+    pos: Pos = NOWHERE
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.amount for i in self.instalments), Decimal(0))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hold:
+    until: dt.date
+    reason: str | None = None
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Closed:
+    date: dt.date
+    reason: str | None = None
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogEntry:
+    """One dated heading of the contact log and the Markdown note under it."""
+
+    date: dt.date
+    channel: str
+    step: str | None = None
+    title: str = ""
+    note: str = ""
+    pos: Pos = NOWHERE
+
+    @property
+    def is_contact(self) -> bool:
+        return self.channel != "note"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    id: str
+    path: str  # relative to the casebook root, with forward slashes
+    debtor: Debtor
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    invoices: tuple[Invoice, ...] = ()
+    payments: tuple[Payment, ...] = ()
+    disputes: tuple[Dispute, ...] = ()
+    promises: tuple[Promise, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    hold: Hold | None = None
+    closed: Closed | None = None
+    policy: str | None = None
+    notes: str = ""  # the Markdown before the first dated heading
+    log: tuple[LogEntry, ...] = ()
+
+
+# --- casebook.yml ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    id: str
+    after: int
+    channel: str
+    letter: str | None = None
+    wait: int | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """One escalation policy; `None` in a rule's field means that rule is off."""
+
+    steps: tuple[Step, ...]
+    min_gap: int | None = 7
+    promise_grace: int | None = 3
+    stalling: int | None = 2
+    plan_fallback: str | None = "formal-notice"
+    stalling_step: str | None = "formal-notice"
+    direct_contact_before: str | None = "formal-notice"
+    _index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, int] = {}
+        for rank, step in enumerate(self.steps):
+            for word in (step.id, *step.aliases):
+                index.setdefault(word.lower(), rank)
+        object.__setattr__(self, "_index", index)
+
+    def resolve(self, word: str) -> str | None:
+        """The step id that `word` (an id or an alias, any case) names, if any."""
+        rank = self._index.get(word.lower())
+        return None if rank is None else self.steps[rank].id
+
+    def rank(self, step_id: str) -> int:
+        """The position of a step in the ladder; raises KeyError for an unknown id."""
+        return self._index[step_id.lower()]
+
+    def step(self, step_id: str) -> Step:
+        return self.steps[self.rank(step_id)]
+
+    def words(self) -> tuple[str, ...]:
+        """Every id and alias, for suggestions."""
+        return tuple(self._index)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Creditor:
+    name: str | None = None
+    address: str | None = None
+    vat: str | None = None
+    iban: str | None = None
+    pec: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateRow:
+    """An interest rate in percent per year, in force from `start` until the next row."""
+
+    start: dt.date
+    rate: Decimal
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterestSettings:
+    business: InterestMethod = "commercial"
+    consumer: InterestMethod = "legal"
+    public: InterestMethod = "commercial"
+    imputation: Imputation = "capital-first"
+    commercial_rates: tuple[RateRow, ...] = ()
+    legal_rates: tuple[RateRow, ...] = ()
+
+    def method_for(self, kind: DebtorKind) -> InterestMethod:
+        method: InterestMethod = getattr(self, kind)
+        return method
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    policy: Policy
+    creditor: Creditor = Creditor()
+    locale: Literal["it", "en"] = "it"
+    currency: str = "EUR"
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+    interest: InterestSettings = InterestSettings()
+
+    def policy_for(self, case: Case) -> Policy:
+        """The case's named policy, or the default one (an unknown name is a validate error)."""
+        if case.policy is None:
+            return self.policy
+        return self.policies.get(case.policy, self.policy)
