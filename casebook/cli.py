@@ -7,6 +7,7 @@ prints. Heavy modules are imported inside the commands so that `casebook --help`
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from casebook.assess import Assessed
     from casebook.diagnostics import Diagnostic
     from casebook.loader import Casebook
 
@@ -155,6 +157,67 @@ def new(obj: Context, slug: str, name: str, kind: str, owner: str | None) -> Non
 
     path = new_case(obj.root, slug, name, kind, owner, obj.today)
     click.echo(f"created {_shown(path)}")
+
+
+def _colour() -> bool | None:
+    """None lets click decide (colour on a terminal only); NO_COLOR turns it off."""
+    return False if os.environ.get("NO_COLOR") else None
+
+
+def _assess(obj: Context) -> Assessed:
+    """The casebook assessed on the day; errors go to stderr and set exit code 1."""
+    from casebook.assess import assess
+
+    assessed = assess(obj.load(), obj.today)
+    for diagnostic in assessed.errors:
+        click.echo(diagnostic.format(), err=True)
+    if assessed.errors:
+        click.echo(f"{len(assessed.invalid_paths)} case files with errors are left out; "
+                   "run `casebook validate`", err=True)
+    return assessed
+
+
+@main.command(name="next")
+@click.option("--due", "due_only", is_flag=True, help="Only actions due by today.")
+@click.option("--all", "everything", is_flag=True,
+              help="Also closed cases and cases with nothing to do.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (SPEC format).")
+@click.pass_obj
+def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None:
+    """The next action of every case, most urgent first."""
+    assessed = _assess(obj)
+    rows = assessed.by_urgency(everything=everything, due_by=obj.today if due_only else None)
+    if as_json:
+        click.echo(json.dumps([a.as_json() for a in rows], indent=2, ensure_ascii=False))
+    else:
+        from casebook.terminal import next_table
+
+        click.echo(next_table(rows, obj.today), color=_colour())
+    sys.exit(1 if assessed.errors else 0)
+
+
+@main.command()
+@click.argument("case_id", metavar="CASE")
+@click.pass_obj
+def show(obj: Context, case_id: str) -> None:
+    """One case: balance, invoices, interest, status, next action, recent contacts."""
+    from casebook.errors import UnknownCase
+    from casebook.interest import interest_context, interest_for_case
+    from casebook.terminal import show_case
+
+    assessed = _assess(obj)
+    assessment = assessed.get(_case_id(case_id))
+    if assessment is None:
+        raise UnknownCase(case_id)
+    context = interest_context(assessed.casebook.config.interest, obj.today)
+    interest = interest_for_case(assessment.case, context)
+    click.echo(show_case(assessment, interest), color=_colour())
+    sys.exit(1 if assessed.errors else 0)
+
+
+def _case_id(text: str) -> str:
+    """Accept `rossi`, `cases/rossi.md` or `rossi.md` for the case `rossi`."""
+    return text.removeprefix("./").removeprefix("cases/").removesuffix(".md")
 
 
 def _shown(path: Path) -> str:

@@ -210,7 +210,8 @@ class Reader:
             if ok and value is not None:
                 values[key] = value
             elif ok and key in required:
-                self.error(value_node, "missing-key", f"'{key}' in {what} must not be empty")
+                if is_null(value_node):
+                    self.error(value_node, "missing-key", f"'{key}' in {what} must not be empty")
                 complete = False
             elif not ok and key in required:
                 complete = False
@@ -270,7 +271,7 @@ class Reader:
 
     def text(self, node: Node) -> str | None:
         value = self.scalar(node, "text")
-        plain = getattr(node, "style", None) is None
+        plain = not getattr(node, "style", None)
         if value is not None and plain and value in ("true", "false"):
             raise Invalid(node, f"expected text, found the boolean {value}; "
                           f"write \"{value}\" in quotes if you mean the word")
@@ -321,7 +322,7 @@ class Reader:
 
 
 def is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.style is None and node.value in _NULLS
+    return isinstance(node, ScalarNode) and not node.style and node.value in _NULLS
 
 
 def describe(node: Node) -> str:

@@ -1,0 +1,118 @@
+"""Text for the terminal: the `next` table and the `show` page, as strings.
+
+Styling goes through `click.style`; whether colour reaches the screen is the CLI's decision
+(`click.echo` drops it when output is not a terminal, and NO_COLOR turns it off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+import click
+
+from casebook.assess import Assessment
+from casebook.interest import CaseInterest
+from casebook.rules import money
+
+STATUS_COLOURS = {
+    "overdue": "red",
+    "legal": "magenta",
+    "promise": "yellow",
+    "plan": "yellow",
+    "disputed": "cyan",
+    "on-hold": "blue",
+    "settled": "green",
+    "current": "green",
+    "closed": "bright_black",
+}
+
+
+def status(word: str) -> str:
+    return click.style(word, fg=STATUS_COLOURS.get(word))
+
+
+def _pad(text: str, styled: str, width: int, right: bool = False) -> str:
+    gap = " " * max(0, width - len(text))
+    return gap + styled if right else styled + gap
+
+
+def next_table(rows: Sequence[Assessment], today: date) -> str:
+    if not rows:
+        return "Nothing to do."
+    headers = ("DUE", "CASE", "STATUS", "ACTION", "OVERDUE", "DAYS")
+    cells = [
+        (a.action.due.isoformat() if a.action.due else "-", a.case.id, a.action.status,
+         a.action.action, money(a.situation.overdue_amount),
+         "" if a.situation.days_overdue is None else str(a.situation.days_overdue))
+        for a in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    right = {4, 5}
+    lines = ["  ".join(_pad(h, click.style(h, bold=True), widths[i], i in right)
+                       for i, h in enumerate(headers))]
+    for assessment, row in zip(rows, cells, strict=True):
+        due = assessment.action.due
+        styles = [
+            click.style(row[0], fg="red", bold=True) if due and due <= today else row[0],
+            click.style(row[1], bold=True), status(row[2]), row[3], row[4], row[5],
+        ]
+        lines.append("  ".join(_pad(row[i], styles[i], widths[i], i in right)
+                               for i in range(len(headers))).rstrip())
+        lines.append("    " + click.style(f"{assessment.case.debtor.name}: "
+                                          f"{assessment.action.reason}", dim=True))
+    return "\n".join(lines)
+
+
+def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> str:
+    case, s, act = a.case, a.situation, a.action
+    d = case.debtor
+    out = [click.style(f"{d.name}", bold=True) + f"  ({case.id}, {d.kind})"]
+    for label, value in (("VAT", d.vat), ("PEC", d.pec), ("e-mail", d.email),
+                         ("phone", d.phone), ("contact", d.contact), ("owner", case.owner)):
+        if value:
+            out.append(f"  {label}: {value}")
+    out += ["", f"Status: {status(act.status)}   balance {money(s.balance)}   "
+                f"overdue {money(s.overdue_amount)}"
+            + (f"   {s.days_overdue} days since {s.d0}" if s.d0 else "")]
+    due = act.due.isoformat() if act.due else "-"
+    out.append(click.style(f"Next: {act.action}", bold=True) + f"  due {due}"
+               + (f"  by {act.channel}" if act.channel else "")
+               + (f"  letter {act.letter}" if act.letter else ""))
+    out.append(f"  {act.reason}")
+    out += ["", click.style("Invoices", bold=True)]
+    for invoice in s.invoices:
+        residual = s.residual(invoice)
+        late = (a.situation.today - invoice.due).days if residual and invoice.due < s.today else 0
+        out.append(f"  {invoice.number:<12} {invoice.date}  due {invoice.due}  "
+                   f"{money(invoice.amount):>12}  residual {money(residual):>12}"
+                   + (f"  {late} days overdue" if late else ""))
+    if interest is not None:
+        out += _interest_lines(interest)
+    entries = s.log[-recent:]
+    if entries:
+        out += ["", click.style(f"Recent contacts (last {len(entries)} of {len(s.log)})",
+                                bold=True)]
+        for entry in entries:
+            step = f" [{entry.step}]" if entry.step else ""
+            title = f" — {entry.title}" if entry.title else ""
+            out.append(f"  {entry.date} {entry.channel}{step}{title}")
+    return "\n".join(out)
+
+
+def _interest_lines(interest: CaseInterest) -> list[str]:
+    if interest.method == "none":
+        return []
+    lines = ["", click.style(f"Interest ({interest.method} rate, to {interest.interest_to})",
+                             bold=True)]
+    for item in interest.invoices:
+        for seg in item.segments:
+            lines.append(f"  {item.number:<12} {seg.first} – {seg.last}  {seg.days:>4} days  "
+                         f"{money(seg.capital):>12} at {seg.rate}%  = {money(seg.amount):>9}")
+    total = interest.interest
+    lines.append(f"  interest {money(total)}   compensation {money(interest.compensation)}   "
+                 f"claim {money(interest.claim)}")
+    if interest.interest_paid > Decimal(0):
+        lines.append(f"  (interest already paid: {money(interest.interest_paid)})")
+    return lines

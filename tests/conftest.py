@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from casebook.checks import check
+from casebook.diagnostics import Diagnostic, ordered
+from casebook.loader import load
+
+TODAY = date(2026, 11, 20)
+
+
+def write_casebook(root: Path, cases: dict[str, str], config: str | None = None) -> Path:
+    if config is not None:
+        (root / "casebook.yml").write_text(textwrap.dedent(config), encoding="utf-8")
+    for name, text in cases.items():
+        path = root / "cases" / f"{name}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    (root / "cases").mkdir(exist_ok=True)
+    return root
+
+
+def diagnose(root: Path, today: date = TODAY) -> list[Diagnostic]:
+    return ordered(check(load(root, use_cache=False), today))
+
+
+@pytest.fixture
+def casebook(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write cases (and a config) into a fresh casebook and return its diagnostics."""
+
+    def make(cases: dict[str, str], config: str | None = None,
+             today: date = TODAY) -> list[Diagnostic]:
+        write_casebook(tmp_path, cases, config)
+        return diagnose(tmp_path, today)
+
+    return make

@@ -1,0 +1,474 @@
+"""Late-payment interest, compensation and rate tables (SPEC 6)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casebook.allocation import allocate
+from casebook.interest import (
+    CaseInterest,
+    InterestContext,
+    Segment,
+    case_interest,
+    covered_to,
+    interest_context,
+    interest_for_case,
+    merge_rates,
+    rate_on,
+    segments,
+    shipped_rates,
+    simple_interest,
+)
+from casebook.model import (
+    Case,
+    Debtor,
+    DebtorKind,
+    Imputation,
+    InterestSettings,
+    Invoice,
+    Payment,
+    RateRow,
+)
+
+D = Decimal
+
+
+def inv(number: str, due: date, amount: str, issued: date | None = None) -> Invoice:
+    return Invoice(number=number, date=issued or due, due=due, amount=D(amount))
+
+
+def pay(day: date, amount: str, invoice: str | None = None) -> Payment:
+    return Payment(date=day, amount=D(amount), invoice=invoice)
+
+
+def assess(
+    invoices: list[Invoice],
+    payments: list[Payment],
+    until: date,
+    kind: DebtorKind = "business",
+    imputation: Imputation = "capital-first",
+    **options: Any,
+) -> CaseInterest:
+    context = interest_context(InterestSettings(imputation=imputation, **options), until)
+    return case_interest(invoices, payments, kind, context)
+
+
+def seg(first: date, last: date, days: int, capital: str, rate: str, amount: str) -> Segment:
+    return Segment(
+        first=first, last=last, days=days, capital=D(capital), rate=D(rate), amount=D(amount)
+    )
+
+
+# --- the worked examples of SPEC 6 ------------------------------------------------
+
+
+def test_worked_example_unpaid_across_two_semesters() -> None:
+    result = assess([inv("1", date(2025, 3, 31), "1220.00")], [], date(2025, 9, 30))
+    invoice = result.invoice("1")
+    assert invoice.segments == (
+        seg(date(2025, 4, 1), date(2025, 6, 30), 91, "1220.00", "11.15", "33.91"),
+        seg(date(2025, 7, 1), date(2025, 9, 30), 92, "1220.00", "10.15", "31.21"),
+    )
+    assert result.interest == D("65.12")
+    assert result.compensation == D("40.00")
+    assert result.claim == D("1325.12")
+    assert result.interest_to == date(2025, 9, 30)
+
+
+def test_worked_example_2013() -> None:
+    result = assess([inv("1", date(2013, 1, 1), "10000.00")], [], date(2013, 12, 31))
+    assert [(s.days, s.rate, s.amount) for s in result.invoice("1").segments] == [
+        (180, D("8.75"), D("431.51")),
+        (184, D("8.50"), D("428.49")),
+    ]
+    assert result.interest == D("860.00")
+
+
+EXAMPLE_3 = ([inv("1", date(2025, 1, 31), "1220.00")], [pay(date(2025, 4, 30), "500.00")])
+
+
+def test_worked_example_partial_payment_capital_first() -> None:
+    result = assess(*EXAMPLE_3, date(2025, 7, 31))
+    invoice = result.invoice("1")
+    assert invoice.segments == (
+        seg(date(2025, 2, 1), date(2025, 4, 30), 89, "1220.00", "11.15", "33.17"),
+        seg(date(2025, 5, 1), date(2025, 6, 30), 61, "720.00", "11.15", "13.42"),
+        seg(date(2025, 7, 1), date(2025, 7, 31), 31, "720.00", "10.15", "6.21"),
+    )
+    assert invoice.capital == D("720.00")
+    assert invoice.interest_paid == D(0)
+    assert result.interest == D("52.80")
+    assert result.claim == D("812.80")
+
+
+def test_worked_example_partial_payment_interest_first() -> None:
+    result = assess(*EXAMPLE_3, date(2025, 7, 31), imputation="interest-first")
+    invoice = result.invoice("1")
+    assert [(s.days, s.capital, s.amount) for s in invoice.segments] == [
+        (89, D("1220.00"), D("33.17")),
+        (61, D("753.17"), D("14.03")),
+        (31, D("753.17"), D("6.49")),
+    ]
+    assert (invoice.imputed[0].interest, invoice.imputed[0].capital) == (D("33.17"), D("466.83"))
+    assert invoice.capital == D("753.17")
+    assert invoice.accrued == D("53.69")
+    assert invoice.unpaid == D("20.52")
+    assert result.interest == D("20.52")
+    assert result.claim == D("813.69")
+
+
+# --- day counts and rate changes ---------------------------------------------------
+
+
+def test_leap_year_still_divides_by_365() -> None:
+    result = assess([inv("1", date(2024, 1, 31), "10000.00")], [], date(2024, 3, 31))
+    (segment,) = result.invoice("1").segments
+    assert (segment.days, segment.rate, segment.amount) == (60, D("12.50"), D("205.48"))
+
+
+def test_consumer_legal_rate_changes_on_the_first_of_january() -> None:
+    result = assess([inv("1", date(2024, 12, 15), "1000.00")], [], date(2025, 1, 31), "consumer")
+    assert result.invoice("1").segments == (
+        seg(date(2024, 12, 16), date(2024, 12, 31), 16, "1000.00", "2.5", "1.10"),
+        seg(date(2025, 1, 1), date(2025, 1, 31), 31, "1000.00", "2.0", "1.70"),
+    )
+    assert result.interest == D("2.80")
+    assert result.compensation == D(0)
+    assert result.claim == D("1002.80")
+
+
+def test_partial_payment_in_mid_semester_splits_the_segment() -> None:
+    result = assess(
+        [inv("1", date(2024, 1, 31), "5000.00")],
+        [pay(date(2024, 3, 15), "2000.00", invoice="1")],
+        date(2024, 5, 31),
+    )
+    assert result.invoice("1").segments == (
+        seg(date(2024, 2, 1), date(2024, 3, 15), 44, "5000.00", "12.50", "75.34"),
+        seg(date(2024, 3, 16), date(2024, 5, 31), 77, "3000.00", "12.50", "79.11"),
+    )
+    assert result.interest == D("154.45")
+    assert result.claim == D("3194.45")
+
+
+def test_segment_amounts_round_half_up() -> None:
+    assert simple_interest(D("18.25"), D("10"), 1) == D("0.01")  # exactly 0.005
+    assert simple_interest(D("18.24"), D("10"), 1) == D("0.00")
+
+
+def test_segments_skip_days_without_capital_or_rate() -> None:
+    rows = (RateRow(start=date(2025, 1, 1), rate=D("10")),)
+    capital = [(date(2024, 1, 1), D("100")), (date(2025, 1, 11), D(0))]
+    assert segments(date(2024, 12, 1), date(2025, 1, 31), capital, rows) == (
+        seg(date(2025, 1, 1), date(2025, 1, 10), 10, "100", "10", "0.27"),
+    )
+
+
+# --- imputation -----------------------------------------------------------------
+
+
+TWO_INVOICES = [inv("A", date(2025, 1, 31), "1000.00"), inv("B", date(2025, 2, 28), "1000.00")]
+
+
+def test_interest_first_pays_each_invoice_interest_then_capital_in_order() -> None:
+    result = assess(
+        TWO_INVOICES,
+        [pay(date(2025, 4, 30), "1500.00")],
+        date(2025, 4, 30),
+        "business",
+        "interest-first",
+    )
+    a, b = result.invoice("A"), result.invoice("B")
+    assert (a.accrued, a.interest_paid, a.capital) == (D("27.19"), D("27.19"), D("0.00"))
+    assert (b.accrued, b.interest_paid, b.capital) == (D("18.63"), D("18.63"), D("545.82"))
+    assert result.interest == D("0.00")
+    assert result.compensation == D("80.00")
+    assert result.claim == D("625.82")
+
+
+def test_capital_first_keeps_the_allocation_and_leaves_interest_unpaid() -> None:
+    result = assess(TWO_INVOICES, [pay(date(2025, 4, 30), "1500.00")], date(2025, 4, 30))
+    assert (result.invoice("A").capital, result.invoice("B").capital) == (D("0.00"), D("500.00"))
+    assert result.interest == D("45.82")
+    assert result.claim == D("625.82")  # 500.00 + 45.82 + 2 × 40.00
+
+
+def test_capital_first_overpayment_goes_to_unpaid_interest() -> None:
+    result = assess(TWO_INVOICES, [pay(date(2025, 4, 30), "2050.00")], date(2025, 4, 30))
+    assert result.interest_paid == D("45.82")
+    assert result.interest == D("0.00")
+    assert result.unapplied == D("4.18")
+    assert result.claim == D("80.00")
+
+
+def test_interest_first_payment_below_the_interest_leaves_capital_whole() -> None:
+    result = assess(
+        *EXAMPLE_3[:1],
+        [pay(date(2025, 4, 30), "20.00")],
+        date(2025, 7, 31),
+        imputation="interest-first",
+    )
+    invoice = result.invoice("1")
+    # no capital change, so no split at the payment: 150 days at 11.15 %, 31 at 10.15 %
+    assert [(s.days, s.amount) for s in invoice.segments] == [(150, D("55.90")), (31, D("10.52"))]
+    assert (invoice.interest_paid, invoice.capital, invoice.unpaid) == (
+        D("20.00"),
+        D("1220.00"),
+        D("46.42"),
+    )
+
+
+# --- compensation -----------------------------------------------------------------
+
+
+def test_compensation_when_paid_late_but_not_when_paid_on_time() -> None:
+    invoices = [inv("late", date(2025, 1, 31), "100.00"), inv("ok", date(2025, 2, 28), "100.00")]
+    payments = [pay(date(2025, 2, 10), "100.00", "late"), pay(date(2025, 2, 28), "100.00", "ok")]
+    result = assess(invoices, payments, date(2025, 6, 30))
+    late, ok = result.invoice("late"), result.invoice("ok")
+    assert (late.overdue, late.last_payment, late.compensation) == (
+        False,
+        date(2025, 2, 10),
+        D("40.00"),
+    )
+    assert late.accrued == D("0.31")  # 10 days at 11.15 % on 100.00
+    assert (ok.compensation, ok.accrued) == (D(0), D(0))
+    assert result.claim == D("40.31")
+
+
+def test_no_compensation_for_an_invoice_not_yet_due() -> None:
+    result = assess([inv("1", date(2025, 6, 30), "100.00")], [], date(2025, 6, 30))
+    assert (result.compensation, result.interest, result.claim) == (D(0), D(0), D(0))
+    assert result.invoice("1").overdue is False
+
+
+def test_consumers_get_no_compensation() -> None:
+    result = assess([inv("1", date(2025, 1, 31), "100.00")], [], date(2025, 3, 2), "consumer")
+    assert (result.method, result.compensation, result.interest) == ("legal", D(0), D("0.16"))
+
+
+def test_method_none_means_no_interest_and_no_compensation() -> None:
+    result = assess(
+        [inv("1", date(2025, 1, 31), "100.00")], [], date(2025, 12, 31), business="none"
+    )
+    assert result.invoice("1").segments == ()
+    assert (result.interest, result.compensation, result.claim) == (D(0), D(0), D("100.00"))
+
+
+def test_public_debtors_use_the_commercial_method() -> None:
+    result = assess([inv("1", date(2025, 3, 31), "1220.00")], [], date(2025, 9, 30), "public")
+    assert (result.interest, result.compensation) == (D("65.12"), D("40.00"))
+
+
+# --- rate tables --------------------------------------------------------------------
+
+
+def test_shipped_tables() -> None:
+    commercial, legal = shipped_rates()
+    assert (len(commercial), len(legal)) == (27, 14)
+    assert (commercial[0].start, str(commercial[0].rate)) == (date(2013, 1, 1), "8.75")
+    assert (commercial[-1].start, str(commercial[-1].rate)) == (date(2026, 1, 1), "10.15")
+    assert str(rate_on(commercial, date(2013, 9, 1))) == "8.50"  # text kept, never a float
+    assert (legal[0].start, legal[0].rate) == (date(2012, 1, 1), D("2.5"))
+    assert rate_on(legal, date(2020, 5, 5)) == D("0.05")
+    assert (legal[-1].start, legal[-1].rate) == (date(2026, 1, 1), D("1.6"))
+    assert all(row.source for row in (*commercial, *legal))
+    assert "GU n. 15 of 20/01/2026" in commercial[-1].source
+
+
+def test_unverified_2026_h2_row_is_not_shipped() -> None:
+    commercial, _ = shipped_rates()
+    assert date(2026, 7, 1) not in {row.start for row in commercial}
+    assert covered_to(commercial, "commercial") == date(2026, 6, 30)
+
+
+def test_coverage_ends_with_the_semester_or_the_year() -> None:
+    h2 = (RateRow(start=date(2026, 7, 1), rate=D(1)),)
+    assert covered_to(h2, "commercial") == date(2026, 12, 31)
+    assert covered_to((RateRow(start=date(2026, 3, 15), rate=D(1)),), "commercial") == date(
+        2026, 6, 30
+    )
+    assert covered_to(h2, "legal") == date(2026, 12, 31)
+
+
+def test_missing_period_stops_interest_and_says_how_to_add_a_row() -> None:
+    context = interest_context(InterestSettings(), date(2026, 9, 30))
+    assert context.interest_to == date(2026, 6, 30)
+    assert context.warning == (
+        "no commercial rate is known from 2026-07-01: interest is computed to 2026-06-30; "
+        "add a row `{from: 2026-07-01, rate: …, source: …}` under interest: commercial_rates: "
+        "in casebook.yml"
+    )
+    result = case_interest([inv("1", date(2026, 5, 31), "1000.00")], [], "business", context)
+    (segment,) = result.invoice("1").segments
+    assert (segment.last, segment.days, segment.amount) == (date(2026, 6, 30), 30, D("8.34"))
+    # a consumer's interest stops on the same day: one interest_to for the whole casebook
+    consumer = case_interest([inv("2", date(2026, 5, 31), "1000.00")], [], "consumer", context)
+    assert consumer.invoice("2").segments[-1].last == date(2026, 6, 30)
+
+
+def test_both_tables_missing_give_one_warning_naming_both() -> None:
+    context = interest_context(InterestSettings(), date(2027, 2, 1))
+    assert context.interest_to == date(2026, 6, 30)
+    assert [(gap.method, gap.first) for gap in context.gaps] == [
+        ("commercial", date(2026, 7, 1)),
+        ("legal", date(2027, 1, 1)),
+    ]
+    assert context.warning is not None
+    assert "no legal rate is known from 2027-01-01" in context.warning
+
+
+def test_only_tables_in_use_limit_interest_to() -> None:
+    only_legal = InterestSettings(business="legal", public="none")
+    context = interest_context(only_legal, date(2026, 9, 30))
+    assert (context.interest_to, context.gaps, context.warning) == (date(2026, 9, 30), (), None)
+
+
+def test_days_before_the_first_row_have_no_rate_and_are_reported() -> None:
+    result = assess([inv("X", date(2011, 6, 30), "1000.00")], [], date(2012, 3, 31), "consumer")
+    invoice = result.invoice("X")
+    assert invoice.segments == (
+        seg(date(2012, 1, 1), date(2012, 3, 31), 91, "1000.00", "2.5", "6.23"),
+    )
+    assert invoice.gap is not None
+    assert (invoice.gap.first, invoice.gap.last) == (date(2011, 7, 1), date(2011, 12, 31))
+    assert invoice.gap.message == (
+        "no legal rate is known from 2011-07-01 to 2011-12-31: invoice X bears no interest for "
+        "those days; add a row `{from: 2011-01-01, rate: …, source: …}` under interest: "
+        "legal_rates: in casebook.yml"
+    )
+    assert result.gaps == (invoice.gap,)
+
+
+def test_merge_replaces_rows_with_the_same_start_and_adds_the_others() -> None:
+    shipped = (
+        RateRow(start=date(2025, 1, 1), rate=D("1")),
+        RateRow(start=date(2025, 7, 1), rate=D("2")),
+    )
+    extra = (
+        RateRow(start=date(2026, 1, 1), rate=D("4")),
+        RateRow(start=date(2025, 7, 1), rate=D("3")),
+    )
+    assert [(r.start.month, r.start.year, r.rate) for r in merge_rates(shipped, extra)] == [
+        (1, 2025, D("1")),
+        (7, 2025, D("3")),
+        (1, 2026, D("4")),
+    ]
+
+
+def test_casebook_rows_replace_and_extend_the_shipped_tables() -> None:
+    rows = (
+        RateRow(start=date(2025, 7, 1), rate=D("9.00"), source="test"),
+        RateRow(start=date(2026, 7, 1), rate=D("10.40"), source="test"),
+    )
+    result = assess(
+        [inv("1", date(2025, 3, 31), "1220.00")], [], date(2026, 9, 30), commercial_rates=rows
+    )
+    assert result.interest_to == date(2026, 9, 30)
+    assert [(s.rate, s.days, s.amount) for s in result.invoice("1").segments] == [
+        (D("11.15"), 91, D("33.91")),
+        (D("9.00"), 184, D("55.35")),
+        (D("10.15"), 181, D("61.41")),
+        (D("10.40"), 92, D("31.98")),
+    ]
+    assert result.interest == D("182.65")
+
+
+def test_context_can_take_other_tables() -> None:
+    tables = (
+        (RateRow(start=date(2025, 1, 1), rate=D("10")),),
+        (RateRow(start=date(2025, 1, 1), rate=D("1")),),
+    )
+    context = interest_context(InterestSettings(), date(2025, 12, 31), shipped=tables)
+    assert isinstance(context, InterestContext)
+    assert context.interest_to == date(2025, 6, 30)
+    with pytest.raises(ValueError, match="empty rate table"):
+        interest_context(InterestSettings(), date(2025, 12, 31), shipped=((), ()))
+
+
+# --- facts after T, whole cases -----------------------------------------------------------
+
+
+def test_facts_after_the_day_are_ignored() -> None:
+    invoices = [inv("1", date(2025, 1, 31), "100.00"), inv("2", date(2025, 9, 30), "100.00")]
+    payments = [pay(date(2025, 3, 2), "100.00")]
+    result = assess(invoices, payments, date(2025, 3, 1))
+    assert [item.number for item in result.invoices] == ["1"]
+    assert (result.invoice("1").capital, result.interest) == (D("100.00"), D("0.89"))
+
+
+def test_payment_after_interest_to_reduces_capital_but_not_interest() -> None:
+    result = assess(
+        [inv("1", date(2026, 5, 31), "1000.00")],
+        [pay(date(2026, 8, 1), "1000.00")],
+        date(2026, 9, 30),
+    )
+    invoice = result.invoice("1")
+    assert (invoice.capital, invoice.accrued, invoice.compensation) == (
+        D("0.00"),
+        D("8.34"),
+        D("40.00"),
+    )
+    assert result.claim == D("48.34")
+
+
+def test_interest_for_case_reads_the_debtor_kind() -> None:
+    case = Case(
+        id="rossi",
+        path="cases/rossi.md",
+        debtor=Debtor(name="Rossi", kind="consumer"),
+        invoices=(inv("1", date(2024, 12, 15), "1000.00"),),
+    )
+    context = interest_context(InterestSettings(), date(2025, 1, 31))
+    assert interest_for_case(case, context).interest == D("2.80")
+
+
+# --- properties ------------------------------------------------------------------------
+
+START = date(2024, 1, 1)
+cents = st.integers(min_value=1, max_value=500_000).map(lambda n: D(n).scaleb(-2))
+days = st.integers(min_value=0, max_value=700).map(lambda n: START + timedelta(days=n))
+
+
+@st.composite
+def books(draw: st.DrawFn) -> tuple[list[Invoice], list[Payment]]:
+    invoices = [
+        Invoice(
+            number=str(n),
+            date=issued,
+            due=issued + timedelta(days=draw(st.integers(0, 60))),
+            amount=draw(cents),
+        )
+        for n, issued in enumerate(draw(st.lists(days, min_size=1, max_size=4)))
+    ]
+    names = st.sampled_from([None, *(i.number for i in invoices)])
+    payments = draw(
+        st.lists(st.builds(Payment, date=days, amount=cents, invoice=names), max_size=5)
+    )
+    return invoices, payments
+
+
+@settings(max_examples=60, deadline=None)
+@given(books(), st.sampled_from(["capital-first", "interest-first"]))
+def test_imputation_accounts_for_every_cent(
+    book: tuple[list[Invoice], list[Payment]], imputation: Imputation
+) -> None:
+    invoices, payments = book
+    until = date(2025, 12, 31)
+    result = assess(invoices, payments, until, imputation=imputation)
+    invoiced = sum((i.amount for i in invoices), D(0))
+    paid = sum((p.amount for p in payments), D(0))
+    capital = sum((item.capital for item in result.invoices), D(0))
+    assert capital + paid == invoiced + result.interest_paid + result.unapplied
+    for item in result.invoices:
+        assert D(0) <= item.unpaid <= item.accrued
+        assert D(0) <= item.capital <= item.amount
+    if imputation == "capital-first":
+        residual = allocate(invoices, payments, until).residual
+        assert {item.number: item.capital for item in result.invoices} == dict(residual)
