@@ -1,43 +1,44 @@
-"""Assessing a whole casebook on a day: for every valid case, its situation and next action.
+"""Assessing a casebook on a day: every valid case's next action, as `next --json` rows.
 
-The one place that joins the loaded casebook, the checks and the rules into what the commands
-show (`next`, `show`, `export`) and the site renders. It never prints and never reads the clock.
+The one place that joins loading, the checks and the rules into what the commands show. Rows
+are computed in the worker that parses each case (see `loader.Task`) and cached per day, so a
+large casebook is decided about as fast as it is read. It never prints and never reads the clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity
-from casebook.loader import Casebook
-from casebook.model import Case
+from casebook.loader import Casebook, Task, load
+from casebook.model import Case, Config
 from casebook.rules import NONE, Action, decide
 from casebook.situation import Situation
+
+Row = dict[str, Any]
+
+
+def cents(amount: Decimal) -> str:
+    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
 class Assessment:
+    """One case on one day: its situation and the action the rules decide."""
+
     case: Case
     situation: Situation
     action: Action
 
-    @property
-    def open_matter(self) -> bool:
-        """Something to do: closed cases and cases with no action are not."""
-        return self.action.action != NONE
-
-    def urgency(self) -> tuple[int, date, Any, str]:
-        """Sort key: by due (none last), then by overdue amount descending, then case id."""
-        due = self.action.due
-        return (due is None, due or date.max, -self.situation.overdue_amount, self.case.id)
-
-    def as_json(self) -> dict[str, Any]:
-        """The object of `next --json` (SPEC 4)."""
+    def as_json(self) -> Row:
+        """The object of `next --json` (SPEC 4), keys in the SPEC's order."""
         s, a = self.situation, self.action
         return {
             "case": self.case.id,
@@ -54,20 +55,33 @@ class Assessment:
         }
 
 
-def cents(amount: Any) -> str:
-    from decimal import ROUND_HALF_UP, Decimal
+def assess_case(case: Case, config: Config, today: date) -> Assessment:
+    situation, action = decide(case, config.policy_for(case), today)
+    return Assessment(case, situation, action)
 
-    return str(Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+def _row(case: Case, config: Config, today: date) -> Row:
+    return assess_case(case, config, today).as_json()
+
+
+def next_task(today: date) -> Task:
+    return Task(f"next@{today.isoformat()}", partial(_row, today=today))
+
+
+def urgency(row: Row) -> tuple[bool, str, Decimal, str]:
+    """Most urgent first: by due (none last), then overdue amount descending, then case id."""
+    due = row["due"]
+    return (due is None, due or "", -Decimal(row["overdue"]), row["case"])
 
 
 @dataclass(frozen=True)
 class Assessed:
-    """A casebook on a day: its diagnostics and the assessment of every valid case."""
+    """A casebook on a day: its diagnostics and the row of every valid case."""
 
     casebook: Casebook
     today: date
     diagnostics: tuple[Diagnostic, ...]
-    assessments: tuple[Assessment, ...]
+    rows: tuple[Row, ...]
 
     @cached_property
     def errors(self) -> tuple[Diagnostic, ...]:
@@ -77,34 +91,21 @@ class Assessed:
     def invalid_paths(self) -> frozenset[str]:
         return frozenset(d.path for d in self.errors)
 
-    def by_urgency(self, *, everything: bool = False, due_by: date | None = None
-                   ) -> list[Assessment]:
-        chosen: Iterable[Assessment] = self.assessments
+    def by_urgency(self, *, everything: bool = False, due_by: date | None = None) -> list[Row]:
+        chosen: Iterable[Row] = self.rows
         if not everything:
-            chosen = (a for a in chosen if a.open_matter)
+            chosen = (r for r in chosen if r["action"] != NONE)
         if due_by is not None:
-            chosen = (a for a in chosen if a.action.due is not None and a.action.due <= due_by)
-        return sorted(chosen, key=Assessment.urgency)
-
-    def get(self, case_id: str) -> Assessment | None:
-        for assessment in self.assessments:
-            if assessment.case.id == case_id:
-                return assessment
-        return None
+            limit = due_by.isoformat()
+            chosen = (r for r in chosen if r["due"] is not None and r["due"] <= limit)
+        return sorted(chosen, key=urgency)
 
 
-def assess_cases(cases: Sequence[Case], casebook: Casebook, today: date) -> list[Assessment]:
-    config = casebook.config
-    out = []
-    for case in cases:
-        situation, action = decide(case, config.policy_for(case), today)
-        out.append(Assessment(case, situation, action))
-    return out
-
-
-def assess(casebook: Casebook, today: date) -> Assessed:
-    """Check the casebook and assess every case without errors."""
+def assess(root: Path, today: date) -> Assessed:
+    """Load and check the casebook, and decide the next action of every case without errors."""
+    casebook = load(root, task=next_task(today))
     diagnostics = tuple(check(casebook, today))
     invalid = {d.path for d in diagnostics if d.severity is Severity.ERROR}
-    valid = [c for c in casebook.cases if c.path not in invalid]
-    return Assessed(casebook, today, diagnostics, tuple(assess_cases(valid, casebook, today)))
+    rows = tuple(casebook.results[s.path] for s in casebook.files
+                 if s.path in casebook.results and s.path not in invalid)
+    return Assessed(casebook, today, diagnostics, rows)

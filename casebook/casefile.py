@@ -7,8 +7,9 @@ day or the whole casebook live in `checks`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from yaml.nodes import Node
@@ -134,6 +135,9 @@ class _CaseReader:
         )
         self._check_references(case)
         self._check_fallbacks(case, policy)
+        for rule in FILE_CHECKS:
+            for pos, code, message in rule(case):
+                self.r.warning(pos, code, message)
         return case
 
     def _policy(self, name: str | None) -> Policy:
@@ -268,3 +272,33 @@ class _CaseReader:
                              f"the plan's fallback {plan.fallback!r} is not a step of the "
                              f"policy; steps: {', '.join(s.id for s in policy.steps)}")
 
+
+
+# -- warnings about one file that hold on any day -------------------------------------
+
+Finding = tuple[Pos, str, str]
+
+
+def payment_before_invoice(case: Case) -> Iterator[Finding]:
+    issued = {i.number: i.date for i in case.invoices}
+    for payment in case.payments:
+        day = issued.get(payment.invoice or "")
+        if day is not None and payment.date < day:
+            yield (payment.pos, "payment-before-invoice",
+                   f"this payment of {payment.date} is dated before invoice "
+                   f"{payment.invoice} was issued on {day}")
+
+
+def overpayment(case: Case) -> Iterator[Finding]:
+    invoiced = sum((i.amount for i in case.invoices), Decimal(0))
+    paid = sum((p.amount for p in case.payments), Decimal(0))
+    if case.payments and paid > invoiced:
+        last = max(case.payments, key=lambda p: (p.date, p.pos.line))
+        yield (last.pos, "overpayment",
+               f"payments total {paid:.2f}, more than the {invoiced:.2f} invoiced; "
+               f"{paid - invoiced:.2f} is not applied to any invoice")
+
+
+FILE_CHECKS: tuple[Callable[[Case], Iterator[Finding]], ...] = (
+    payment_before_invoice, overpayment,
+)

@@ -19,18 +19,12 @@ import click
 if TYPE_CHECKING:
     from casebook.assess import Assessed
     from casebook.diagnostics import Diagnostic
-    from casebook.loader import Casebook
 
 
 @dataclass(frozen=True)
 class Context:
     root: Path
     today: date
-
-    def load(self) -> Casebook:
-        from casebook.loader import load
-
-        return load(self.root)
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
@@ -75,10 +69,11 @@ def validate(obj: Context, files: tuple[Path, ...], strict: bool, as_json: bool)
     """Check casebook.yml and every case file (or only FILES)."""
     from casebook.checks import check
     from casebook.diagnostics import ordered, summary
+    from casebook.loader import load
 
-    casebook = obj.load()
+    casebook = load(obj.root)
     found = check(casebook, obj.today)
-    count = casebook.files
+    count = casebook.file_count
     if files:
         wanted = {_relative(obj.root, f) for f in files}
         found = [d for d in found if d.path in wanted]
@@ -168,7 +163,7 @@ def _assess(obj: Context) -> Assessed:
     """The casebook assessed on the day; errors go to stderr and set exit code 1."""
     from casebook.assess import assess
 
-    assessed = assess(obj.load(), obj.today)
+    assessed = assess(obj.root, obj.today)
     for diagnostic in assessed.errors:
         click.echo(diagnostic.format(), err=True)
     if assessed.errors:
@@ -188,7 +183,7 @@ def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None
     assessed = _assess(obj)
     rows = assessed.by_urgency(everything=everything, due_by=obj.today if due_only else None)
     if as_json:
-        click.echo(json.dumps([a.as_json() for a in rows], indent=2, ensure_ascii=False))
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         from casebook.terminal import next_table
 
@@ -201,18 +196,27 @@ def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None
 @click.pass_obj
 def show(obj: Context, case_id: str) -> None:
     """One case: balance, invoices, interest, status, next action, recent contacts."""
-    from casebook.errors import UnknownCase
+    from casebook.assess import assess_case
+    from casebook.checks import check
+    from casebook.errors import CasebookError, UnknownCase
     from casebook.interest import interest_context, interest_for_case
+    from casebook.loader import load, load_case
     from casebook.terminal import show_case
 
-    assessed = _assess(obj)
-    assessment = assessed.get(_case_id(case_id))
-    if assessment is None:
+    wanted = _case_id(case_id)
+    casebook = load(obj.root)
+    relative = f"cases/{wanted}.md"
+    if relative not in {s.path for s in casebook.files}:
         raise UnknownCase(case_id)
-    context = interest_context(assessed.casebook.config.interest, obj.today)
-    interest = interest_for_case(assessment.case, context)
+    errors = [d for d in check(casebook, obj.today) if d.path == relative and d.severity == "error"]
+    if errors:
+        raise CasebookError("the case file has errors; fix them first:\n"
+                            + "\n".join(d.format() for d in errors))
+    case = load_case(obj.root, relative, casebook.config).case
+    assert case is not None
+    assessment = assess_case(case, casebook.config, obj.today)
+    interest = interest_for_case(case, interest_context(casebook.config.interest, obj.today))
     click.echo(show_case(assessment, interest), color=_colour())
-    sys.exit(1 if assessed.errors else 0)
 
 
 def _case_id(text: str) -> str:

@@ -73,6 +73,28 @@ def read_log(
 
 def _level2_headings(body: str) -> list[tuple[int, int, str]]:
     """(first line, line after, text) of each top-level h2, with 0-based body lines."""
+    if not _NEEDS_PARSER.search(body):
+        return _plain_headings(body)
+    return _parsed_headings(body)
+
+
+# Markdown whose h2 headings a line scan finds exactly as CommonMark does: no fenced code, no
+# setext underline, no HTML block, and every `##` line flush left. Anything else is parsed.
+_NEEDS_PARSER = re.compile(r"^(?: {0,3}(?:```|~~~|<|[-=]+[ \t]*$)| {1,3}##|\t)", re.MULTILINE)
+_ATX2 = re.compile(r"^##(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$", re.MULTILINE)
+
+
+def _plain_headings(body: str) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    line = offset = 0
+    for match in _ATX2.finditer(body):
+        line += body.count("\n", offset, match.start())
+        offset = match.start()
+        found.append((line, line + 1, (match.group(1) or "").strip()))
+    return found
+
+
+def _parsed_headings(body: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     tokens = _parser().parse(body)
     for index, token in enumerate(tokens):
@@ -148,7 +170,12 @@ def _parse_day(word: str) -> date | None:
 
 
 def _looks_like_step(word: str, policy: Policy) -> bool:
-    return bool(difflib.get_close_matches(word.lower(), policy.words(), n=1, cutoff=0.8))
+    return _close_to_any(word.lower(), policy.words())
+
+
+@lru_cache(maxsize=4096)
+def _close_to_any(word: str, choices: tuple[str, ...]) -> bool:
+    return bool(difflib.get_close_matches(word, choices, n=1, cutoff=0.8))
 
 
 def _strip_blank(text: str) -> str:

@@ -1,8 +1,11 @@
 """Finding a casebook and loading all of it: the config, then every case file.
 
-Owns root discovery (like git), case discovery under `cases/`, parallel parsing on every core,
-and the content-keyed cache that makes a second run over unchanged files cheap. It reads files
-and writes only its cache; it never reads the clock (day-dependent checks are in `checks`).
+Owns root discovery (like git), case discovery under `cases/`, parallel work on every core and
+the content-keyed cache that makes a second run over unchanged files cheap. Each file is parsed
+once into a `Case`; what the rest of the run needs from it is a small `FileSummary` (for checks)
+and, when a command asks, the result of a `Task` run on the case in the worker that holds it,
+so that whole case models never have to travel between processes. It reads files and writes
+only its cache; it never reads the clock.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ import logging
 import os
 import pickle
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from casebook import __version__
 from casebook.atomic import write_atomic
@@ -27,25 +31,57 @@ log = logging.getLogger(__name__)
 
 CASES_DIR = "cases"
 CACHE_DIR = ".casebook-cache"
-CACHE_FILE = "cases.pickle"
 _CASE_ID = re.compile(r"[a-z0-9_\-/]+")
-_PARALLEL_FROM = 400  # below this many files to parse, a worker pool costs more than it saves
+_PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs more than it saves
+_CACHE_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
+class FileSummary:
+    """What the casebook-wide and day-dependent checks need from one file: plain values only."""
+
+    path: str
+    key: str  # digest of the file's bytes
+    diagnostics: tuple[Diagnostic, ...]
+    invoices: tuple[tuple[str, int, int], ...]  # number, line, column
+    dated: tuple[tuple[int, int, int, str], ...]  # date ordinal, line, column, what
+    valid: bool  # the file parsed into a case
+
+
+@dataclass(frozen=True)
+class Task:
+    """Work done on each valid case in the worker that parsed it; the result must pickle.
+
+    `name` identifies the work for the cache: equal names must give equal results for equal
+    files and config (put the day in it when the work depends on the day).
+    """
+
+    name: str
+    run: Callable[[Case, Config], Any]
+
+
+@dataclass(frozen=True)
 class Casebook:
     root: Path
     config: Config
-    cases: tuple[Case, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    files: int
+    config_diagnostics: tuple[Diagnostic, ...]
+    files: tuple[FileSummary, ...]
     has_config: bool
+    results: dict[str, Any] = field(default_factory=dict)  # by case path, for the task asked
 
-    def case(self, case_id: str) -> Case | None:
-        for case in self.cases:
-            if case.id == case_id:
-                return case
-        return None
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        found = list(self.config_diagnostics)
+        for summary in self.files:
+            found.extend(summary.diagnostics)
+        return tuple(found)
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files) + (1 if self.has_config else 0)
+
+    def path_of(self, case_id_: str) -> Path:
+        return self.root / CASES_DIR / f"{case_id_}.md"
 
 
 def find_root(start: Path) -> Path:
@@ -61,13 +97,15 @@ def case_files(root: Path) -> list[tuple[str, Path]]:
     """(relative path, path) of every case file, sorted; `_` and `.` names are skipped."""
     base = root / CASES_DIR
     found: list[tuple[str, Path]] = []
+    prefix = len(str(root)) + 1
     for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
         for name in files:
             if name.endswith(".md") and not name.startswith(("_", ".")):
-                path = Path(folder, name)
-                found.append((path.relative_to(root).as_posix(), path))
-    return sorted(found)
+                full = os.path.join(folder, name)
+                found.append((full[prefix:].replace(os.sep, "/"), Path(full)))
+    found.sort()
+    return found
 
 
 def case_id(relative: str) -> str:
@@ -75,92 +113,133 @@ def case_id(relative: str) -> str:
     return relative.removeprefix(CASES_DIR + "/").removesuffix(".md")
 
 
-def load(root: Path, *, use_cache: bool = True) -> Casebook:
-    config_path = root / CONFIG_NAME
-    config_bytes = config_path.read_bytes() if config_path.is_file() else None
-    loaded = read_config(config_bytes)
-    files = case_files(root)
+def load_config(root: Path) -> tuple[Config, tuple[Diagnostic, ...], bytes | None]:
+    path = root / CONFIG_NAME
+    data = path.read_bytes() if path.is_file() else None
+    loaded = read_config(data)
+    return loaded.config, loaded.diagnostics, data
+
+
+def load(root: Path, *, task: Task | None = None, use_cache: bool = True) -> Casebook:
+    """Load the casebook; with `task`, also run it on every case that parsed."""
+    config, config_diagnostics, config_bytes = load_config(root)
     config_key = _digest((config_bytes or b"") + __version__.encode())
-    cache = _Cache(root / CACHE_DIR / CACHE_FILE, config_key) if use_cache else None
-    parsed = _parse_all(files, loaded.config, cache)
-    cases = tuple(p.case for _, p in parsed if p.case is not None)
-    diagnostics = [*loaded.diagnostics]
-    for _, p in parsed:
-        diagnostics.extend(p.diagnostics)
+    store = _Store(root / CACHE_DIR, config_key, task.name if task else None, use_cache)
+    files = case_files(root)
+    summaries, results = _work(files, config, task, store)
+    store.save({rel for rel, _ in files})
     return Casebook(
         root=root,
-        config=loaded.config,
-        cases=cases,
-        diagnostics=tuple(diagnostics),
-        files=len(files) + (1 if config_bytes is not None else 0),
+        config=config,
+        config_diagnostics=config_diagnostics,
+        files=tuple(summaries[rel] for rel, _ in files),
         has_config=config_bytes is not None,
+        results=results,
     )
 
 
-def _parse_all(
-    files: Sequence[tuple[str, Path]], config: Config, cache: _Cache | None
-) -> list[tuple[str, Parsed]]:
-    results: dict[str, Parsed] = {}
-    todo: list[tuple[str, Path, bytes, str]] = []
+def load_case(root: Path, relative: str, config: Config) -> Parsed:
+    """Parse one case file afresh."""
+    path = root / relative
+    return _parse(relative, path.read_bytes(), config)
+
+
+def load_cases(root: Path) -> tuple[Config, list[Case]]:
+    """Every case that parses, as models (for library use and tests)."""
+    casebook = load(root, task=Task("case", _identity), use_cache=False)
+    return casebook.config, [casebook.results[s.path] for s in casebook.files
+                             if s.path in casebook.results]
+
+
+def _identity(case: Case, config: Config) -> Case:
+    return case
+
+
+# -- the work on each file ----------------------------------------------------------
+
+
+_Job = tuple[str, str, str, bytes | None]  # relative, path, key, cached model blob (or None)
+_Done = tuple[str, str, FileSummary | None, bytes | None, Any]  # rel, key, summary, blob, result
+
+
+def _work(
+    files: Sequence[tuple[str, Path]], config: Config, task: Task | None, store: _Store
+) -> tuple[dict[str, FileSummary], dict[str, Any]]:
+    summaries: dict[str, FileSummary] = {}
+    results: dict[str, Any] = {}
+    jobs: list[_Job] = []
     for relative, path in files:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            results[relative] = _unreadable(relative, exc)
+            summaries[relative] = _unreadable(relative, exc)
             continue
         key = _digest(data)
-        hit = cache.get(relative, key) if cache is not None else None
-        if hit is not None:
-            results[relative] = hit
+        summary = store.summary(relative, key)
+        if summary is not None:
+            summaries[relative] = summary
+            if task is None or not summary.valid:
+                continue
+            found, result = store.result(relative, key)
+            if found:
+                results[relative] = result
+                continue
+            jobs.append((relative, str(path), key, store.blob(relative, key)))
         else:
-            todo.append((relative, path, data, key))
-    for relative, key, parsed in _parse(todo, config):
-        results[relative] = parsed
-        if cache is not None:
-            cache.put(relative, key, parsed)
-    if cache is not None:
-        cache.save(results.keys())
-    return sorted(results.items())
+            jobs.append((relative, str(path), key, None))
+    for relative, key, summary, blob, result in _run_jobs(jobs, config, task):
+        if summary is not None:
+            summaries[relative] = summary
+            store.put_summary(relative, summary)
+        if blob is not None:
+            store.put_blob(relative, key, blob)
+        if task is not None and summaries[relative].valid:
+            results[relative] = result
+            store.put_result(relative, key, result)
+    return summaries, results
 
 
-def _parse(
-    todo: Sequence[tuple[str, Path, bytes, str]], config: Config
-) -> Iterable[tuple[str, str, Parsed]]:
-    if len(todo) < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return [(rel, key, _read(rel, path, data, config)) for rel, path, data, key in todo]
-    return _parse_parallel(todo, config)
-
-
-def _parse_parallel(
-    todo: Sequence[tuple[str, Path, bytes, str]], config: Config
-) -> list[tuple[str, str, Parsed]]:
+def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None) -> Iterable[_Done]:
+    global _WORKER
+    _WORKER = (config, task)
+    if len(jobs) < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return [_do(job) for job in jobs]
     import multiprocessing
 
     workers = os.cpu_count() or 2
-    jobs = [(rel, str(path), key) for rel, path, _, key in todo]
-    chunk = max(1, len(jobs) // (workers * 4))
-    batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
-    context = multiprocessing.get_context("fork")
-    global _WORKER_CONFIG
-    _WORKER_CONFIG = config
-    with context.Pool(workers) as pool:
-        out: list[tuple[str, str, Parsed]] = []
-        for batch in pool.imap(_parse_batch, batches):
-            out.extend(batch)
-    return out
+    size = max(1, len(jobs) // (workers * 8))
+    batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    done: list[_Done] = []
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for batch in pool.imap(_do_batch, batches):
+            done.extend(batch)
+    return done
 
 
-_WORKER_CONFIG: Config | None = None
+_WORKER: tuple[Config, Task | None] | None = None  # set before the workers fork
 
 
-def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[tuple[str, str, Parsed]]:
-    assert _WORKER_CONFIG is not None
-    config = _WORKER_CONFIG
-    return [(rel, key, _read(rel, Path(path), Path(path).read_bytes(), config))
-            for rel, path, key in batch]
+def _do_batch(batch: Sequence[_Job]) -> list[_Done]:
+    return [_do(job, ship_blob=True) for job in batch]
 
 
-def _read(relative: str, path: Path, data: bytes, config: Config) -> Parsed:
+def _do(job: _Job, ship_blob: bool = False) -> _Done:
+    assert _WORKER is not None
+    config, task = _WORKER
+    relative, path, key, blob = job
+    summary = None
+    if blob is not None:
+        case: Case | None = pickle.loads(blob)
+    else:
+        parsed = _parse(relative, Path(path).read_bytes(), config)
+        summary = summarize(relative, key, parsed)
+        case = parsed.case
+        blob = pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL) if case is not None else None
+    result = task.run(case, config) if task is not None and case is not None else None
+    return relative, key, summary, blob, result
+
+
+def _parse(relative: str, data: bytes, config: Config) -> Parsed:
     cid = case_id(relative)
     parsed = read_case(cid, relative, data, config)
     if not _CASE_ID.fullmatch(cid):
@@ -171,58 +250,127 @@ def _read(relative: str, path: Path, data: bytes, config: Config) -> Parsed:
     return parsed
 
 
-def _unreadable(relative: str, exc: OSError) -> Parsed:
+def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:
+    case = parsed.case
+    invoices: tuple[tuple[str, int, int], ...] = ()
+    dated: tuple[tuple[int, int, int, str], ...] = ()
+    if case is not None:
+        invoices = tuple((i.number, i.pos.line, i.pos.col) for i in case.invoices)
+        dated = tuple((day.toordinal(), pos.line, pos.col, what)
+                      for what, day, pos in dated_facts(case))
+    return FileSummary(relative, key, parsed.diagnostics, invoices, dated, case is not None)
+
+
+def dated_facts(case: Case) -> list[tuple[str, Any, Any]]:
+    """(what, date, position) of every fact that a later day must not see yet."""
+    facts: list[tuple[str, Any, Any]] = [
+        *((f"invoice {i.number} issued", i.date, i.pos) for i in case.invoices),
+        *(("payment", p.date, p.pos) for p in case.payments),
+        *(("dispute opened", d.opened, d.pos) for d in case.disputes),
+        *(("dispute resolved", d.resolved, d.pos) for d in case.disputes if d.resolved),
+        *(("promise made", p.made, p.pos) for p in case.promises),
+        *(("plan agreed", p.agreed, p.pos) for p in case.plans),
+        *((f"log entry ({e.channel})", e.date, e.pos) for e in case.log),
+    ]
+    if case.closed is not None:
+        facts.append(("case closed", case.closed.date, case.closed.pos))
+    return facts
+
+
+def _unreadable(relative: str, exc: OSError) -> FileSummary:
     message = f"cannot read the file: {exc.strerror or exc}"
-    return Parsed(None, (Diagnostic(relative, 1, 1, Severity.ERROR, "io", message),))
+    diagnostic = Diagnostic(relative, 1, 1, Severity.ERROR, "io", message)
+    return FileSummary(relative, "", (diagnostic,), (), (), False)
 
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-class _Cache:
-    """Parsed files keyed by their content, kept in the casebook's ignored cache folder."""
+# -- the cache ----------------------------------------------------------------------
 
-    VERSION = 1
 
-    def __init__(self, path: Path, config_key: str) -> None:
-        self.path = path
-        self.config_key = config_key
-        self.entries: dict[str, tuple[str, Parsed]] = {}
-        self.changed = False
+class _Store:
+    """Three content-keyed caches in the casebook's ignored `.casebook-cache/` folder.
+
+    `summaries` serve `validate`; `models` hold each parsed case as a pickle, loaded only when a
+    task needs the case; `results` hold a task's result per file, for the task's name.
+    A cache that cannot be read is ignored; one that cannot be written only costs speed.
+    """
+
+    def __init__(self, folder: Path, config_key: str, task: str | None, enabled: bool) -> None:
+        self.folder, self.enabled = folder, enabled
+        self.stamp = (_CACHE_VERSION, config_key)
+        self.task_stamp = (_CACHE_VERSION, config_key, task)
+        self.summaries: dict[str, FileSummary] = self._read("summaries", self.stamp)
+        self._models: dict[str, tuple[str, bytes]] | None = None
+        self.results: dict[str, tuple[str, Any]] = (
+            self._read("results", self.task_stamp) if task else {})
+        self.dirty: set[str] = set()
+
+    def _read(self, name: str, stamp: object) -> dict[str, Any]:
+        if not self.enabled:
+            return {}
         try:
-            with path.open("rb") as handle:
+            with (self.folder / f"{name}.pickle").open("rb") as handle:
                 stored = pickle.load(handle)
-            if stored.get("version") == self.VERSION and stored.get("config") == config_key:
-                self.entries = stored["entries"]
+            return stored["entries"] if stored.get("stamp") == stamp else {}
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError,
-                TypeError, ValueError, ImportError):
-            self.entries = {}
+                TypeError, ValueError, ImportError, IndexError):
+            return {}
 
-    def get(self, relative: str, key: str) -> Parsed | None:
-        entry = self.entries.get(relative)
-        return entry[1] if entry is not None and entry[0] == key else None
+    @property
+    def models(self) -> dict[str, tuple[str, bytes]]:
+        if self._models is None:
+            self._models = self._read("models", self.stamp)
+        return self._models
 
-    def put(self, relative: str, key: str, parsed: Parsed) -> None:
-        self.entries[relative] = (key, parsed)
-        self.changed = True
+    def summary(self, relative: str, key: str) -> FileSummary | None:
+        found = self.summaries.get(relative)
+        return found if found is not None and found.key == key else None
 
-    def save(self, present: Iterable[str]) -> None:
-        keep = set(present)
-        if set(self.entries) - keep:
-            self.entries = {k: v for k, v in self.entries.items() if k in keep}
-            self.changed = True
-        if not self.changed:
+    def blob(self, relative: str, key: str) -> bytes | None:
+        found = self.models.get(relative)
+        return found[1] if found is not None and found[0] == key else None
+
+    def result(self, relative: str, key: str) -> tuple[bool, Any]:
+        found = self.results.get(relative)
+        return (True, found[1]) if found is not None and found[0] == key else (False, None)
+
+    def put_summary(self, relative: str, summary: FileSummary) -> None:
+        self.summaries[relative] = summary
+        self.dirty.add("summaries")
+
+    def put_blob(self, relative: str, key: str, blob: bytes) -> None:
+        self.models[relative] = (key, blob)
+        self.dirty.add("models")
+
+    def put_result(self, relative: str, key: str, result: Any) -> None:
+        self.results[relative] = (key, result)
+        self.dirty.add("results")
+
+    def save(self, present: set[str]) -> None:
+        if not self.enabled:
             return
-        data = pickle.dumps(
-            {"version": self.VERSION, "config": self.config_key, "entries": self.entries},
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
+        tables: dict[str, dict[str, Any]] = {
+            "summaries": self.summaries, "results": self.results, "models": self._models or {}}
+        for name, entries in tables.items():
+            gone = set(entries) - present
+            for relative in gone:
+                del entries[relative]
+            if gone:
+                self.dirty.add(name)
+        for name in sorted(self.dirty):
+            stamp = self.task_stamp if name == "results" else self.stamp
+            self._write(name, {"stamp": stamp, "entries": tables[name]})
+
+    def _write(self, name: str, content: dict[str, Any]) -> None:
         try:
-            self.path.parent.mkdir(exist_ok=True)
-            ignore = self.path.parent / ".gitignore"
+            self.folder.mkdir(exist_ok=True)
+            ignore = self.folder / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n")
-            write_atomic(self.path, data)
-        except OSError as exc:  # a read-only casebook still validates, only slower
-            log.info("cannot write the cache %s: %s", self.path, exc)
+            data = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
+            write_atomic(self.folder / f"{name}.pickle", data)
+        except OSError as exc:  # a read-only casebook still works, only slower
+            log.info("cannot write the cache %s: %s", self.folder, exc)

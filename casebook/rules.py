@@ -33,6 +33,11 @@ def money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
+def n_days(n: int | None) -> str:
+    n = n or 0
+    return "1 day" if n == 1 else f"{n} days"
+
+
 def _step_action(step: Step, due: date, reason: str, rule: int, status: str = "overdue") -> Action:
     return Action(status=status, action=step.id, due=due, reason=reason, rule=rule,
                   channel=step.channel, letter=step.letter)
@@ -139,7 +144,7 @@ def _plan_fallback(s: Situation, plan: Plan, number: int, broken: date,
     return _step_action(
         s.policy.step(step_id), broken, rule=5,
         reason=f"instalment {number} of the payment plan of {plan.agreed} was missed "
-               f"({money(short)} short after {s.policy.promise_grace or 0} days' grace): "
+               f"({money(short)} short after {n_days(s.policy.promise_grace)} of grace): "
                f"plan broken on {broken}, so the plan B is {step_id}")
 
 
@@ -227,11 +232,11 @@ def ladder(s: Situation) -> Action | None:
                              "the file is with the lawyer")
     step = steps[0] if last is None else steps[s.policy.rank(last.id) + 1]
     due = d0 + timedelta(days=step.after)
-    reason = f"{what}: {step.id} is due {step.after} days after {d0}"
+    reason = f"{what}: {step.id} is due {n_days(step.after)} after {d0}"
     if last is not None and s.last_step_date is not None:
         gap = step.wait if step.wait is not None else s.policy.min_gap
         after_last = s.last_step_date + days(gap)
-        reason += f", and {gap or 0} days after {last.id} on {s.last_step_date}"
+        reason += f", and {n_days(gap)} after {last.id} on {s.last_step_date}"
         due = max(due, after_last)
     if step.id == s.policy.direct_contact_before and not s.direct_contact_since(d0):
         return Action(status="overdue", action="call", due=due, rule=7, channel="phone",

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import click
 
-from casebook.assess import Assessment
+from casebook.assess import Assessment, Row
 from casebook.interest import CaseInterest
 from casebook.rules import money
 
@@ -38,30 +38,29 @@ def _pad(text: str, styled: str, width: int, right: bool = False) -> str:
     return gap + styled if right else styled + gap
 
 
-def next_table(rows: Sequence[Assessment], today: date) -> str:
+def next_table(rows: Sequence[Row], today: date) -> str:
     if not rows:
         return "Nothing to do."
     headers = ("DUE", "CASE", "STATUS", "ACTION", "OVERDUE", "DAYS")
     cells = [
-        (a.action.due.isoformat() if a.action.due else "-", a.case.id, a.action.status,
-         a.action.action, money(a.situation.overdue_amount),
-         "" if a.situation.days_overdue is None else str(a.situation.days_overdue))
-        for a in rows
+        (r["due"] or "-", r["case"], r["status"], r["action"], money(Decimal(r["overdue"])),
+         "" if r["days_overdue"] is None else str(r["days_overdue"]))
+        for r in rows
     ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     right = {4, 5}
     lines = ["  ".join(_pad(h, click.style(h, bold=True), widths[i], i in right)
                        for i, h in enumerate(headers))]
-    for assessment, row in zip(rows, cells, strict=True):
-        due = assessment.action.due
+    for r, row in zip(rows, cells, strict=True):
+        due = r["due"]
         styles = [
-            click.style(row[0], fg="red", bold=True) if due and due <= today else row[0],
+            click.style(row[0], fg="red", bold=True) if due and due <= today.isoformat()
+            else row[0],
             click.style(row[1], bold=True), status(row[2]), row[3], row[4], row[5],
         ]
         lines.append("  ".join(_pad(row[i], styles[i], widths[i], i in right)
                                for i in range(len(headers))).rstrip())
-        lines.append("    " + click.style(f"{assessment.case.debtor.name}: "
-                                          f"{assessment.action.reason}", dim=True))
+        lines.append("    " + click.style(f"{r['debtor']}: {r['reason']}", dim=True))
     return "\n".join(lines)
 
 

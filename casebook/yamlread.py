@@ -36,6 +36,10 @@ if LIBYAML:
             _Parser.__init__(self, stream)
             BaseResolver.__init__(self)
 
+        def resolve(self, kind: type, value: object, implicit: object) -> str:
+            # Untagged nodes get their kind's standard tag; values are typed by our readers.
+            return _DEFAULT_TAGS[kind]
+
 else:  # pragma: no cover
     from yaml.composer import Composer
     from yaml.parser import Parser
@@ -51,6 +55,11 @@ else:  # pragma: no cover
             BaseResolver.__init__(self)
 
 
+_DEFAULT_TAGS = {
+    ScalarNode: "tag:yaml.org,2002:str",
+    SequenceNode: "tag:yaml.org,2002:seq",
+    MappingNode: "tag:yaml.org,2002:map",
+}
 STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
@@ -115,10 +124,14 @@ class Fields(dict[str, Any]):
     def __init__(self, pos: Pos) -> None:
         super().__init__()
         self.pos = pos
-        self.at: dict[str, Pos] = {}
+        self.at: dict[str, Node] = {}
+        self.reader: Reader | None = None
 
     def where(self, key: str) -> Pos:
-        return self.at.get(key, self.pos)
+        node = self.at.get(key)
+        if node is None or self.reader is None:
+            return self.pos
+        return self.reader.pos(node)
 
 
 class Invalid(Exception):
@@ -199,13 +212,14 @@ class Reader:
             raise Invalid(node, f"{what} must be a mapping of keys to values, "
                           f"found {describe(node)}")
         values = Fields(self.pos(node))
+        values.reader = self
         complete = True
         first_at: dict[str, Node] = {}
         for key_node, value_node in node.value:
             key = self._key(key_node, first_at, fields, what)
             if key is None:
                 continue
-            values.at[key] = self.pos(value_node)
+            values.at[key] = value_node
             ok, value = self.attempt(fields[key], value_node)
             if ok and value is not None:
                 values[key] = value
