@@ -101,9 +101,10 @@ class Assessed:
         return sorted(chosen, key=urgency)
 
 
-def assess(root: Path, today: date) -> Assessed:
-    """Load and check the casebook, and decide the next action of every case without errors."""
-    casebook = load(root, task=next_task(today))
+def assess(root: Path, today: date, task: Task | None = None) -> Assessed:
+    """Load and check the casebook, and run `task` (default: decide the next action) on every
+    case without errors."""
+    casebook = load(root, task=task or next_task(today))
     diagnostics = tuple(check(casebook, today))
     invalid = {d.path for d in diagnostics if d.severity is Severity.ERROR}
     rows = tuple(casebook.results[s.path] for s in casebook.files

@@ -7,6 +7,7 @@ day or the whole casebook live in `checks`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +35,7 @@ from casebook.model import (
 from casebook.yamlread import Fields, Invalid, Reader, YamlSyntaxError, compose
 
 MAX_BYTES = 1 << 20
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
 DEBTOR_KINDS = ("business", "consumer", "public")
 
 
@@ -85,11 +87,12 @@ def split_front_matter(text: str) -> tuple[str, str, int] | str:
     if first.rstrip() != "---":
         return ("no front matter: a case file starts with a line '---', then the facts in "
                 "YAML, then another '---' line")
-    lines = rest.split("\n")
-    for index, line in enumerate(lines):
-        if line.rstrip() in ("---", "..."):
-            return "\n".join(lines[:index]), "\n".join(lines[index + 1:]), index + 2
-    return "the front matter opened on line 1 is never closed by a '---' line"
+    end = _CLOSING.search(rest)
+    if end is None:
+        return "the front matter opened on line 1 is never closed by a '---' line"
+    yaml_text = rest[:end.start()]
+    body = rest[end.end() + 1:]
+    return yaml_text, body, yaml_text.count("\n") + 2
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:

@@ -154,6 +154,13 @@ def new(obj: Context, slug: str, name: str, kind: str, owner: str | None) -> Non
     click.echo(f"created {_shown(path)}")
 
 
+def json_lines(items: list[dict[str, Any]]) -> str:
+    """A JSON array with one object per line: valid JSON, and a readable, greppable diff."""
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n]"
+
+
 def _colour() -> bool | None:
     """None lets click decide (colour on a terminal only); NO_COLOR turns it off."""
     return False if os.environ.get("NO_COLOR") else None
@@ -164,12 +171,16 @@ def _assess(obj: Context) -> Assessed:
     from casebook.assess import assess
 
     assessed = assess(obj.root, obj.today)
+    _report_errors(assessed)
+    return assessed
+
+
+def _report_errors(assessed: Assessed) -> None:
     for diagnostic in assessed.errors:
         click.echo(diagnostic.format(), err=True)
     if assessed.errors:
-        click.echo(f"{len(assessed.invalid_paths)} case files with errors are left out; "
+        click.echo(f"{len(assessed.invalid_paths)} files with errors are left out; "
                    "run `casebook validate`", err=True)
-    return assessed
 
 
 @main.command(name="next")
@@ -183,7 +194,7 @@ def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None
     assessed = _assess(obj)
     rows = assessed.by_urgency(everything=everything, due_by=obj.today if due_only else None)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_lines(rows))
     else:
         from casebook.terminal import next_table
 
@@ -217,6 +228,29 @@ def show(obj: Context, case_id: str) -> None:
     assessment = assess_case(case, casebook.config, obj.today)
     interest = interest_for_case(case, interest_context(casebook.config.interest, obj.today))
     click.echo(show_case(assessment, interest), color=_colour())
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]), default="json",
+              show_default=True)
+@click.pass_obj
+def export(obj: Context, fmt: str) -> None:
+    """Every case with its balance, interest and next action, to stdout."""
+    from casebook.assess import assess
+    from casebook.export import export_task, to_csv, to_ics, to_json
+
+    assessed = assess(obj.root, obj.today, task=export_task(obj.today))
+    _report_errors(assessed)
+    rows = sorted(assessed.rows, key=lambda r: r["case"])
+    if fmt == "json":
+        text = to_json(rows)
+    elif fmt == "csv":
+        text = to_csv(rows)
+    else:
+        text = to_ics(rows, obj.today)
+    # Bytes, so that the CRLF line ends CSV and ICS require reach the file untouched.
+    click.echo(text.encode("utf-8"), nl=False)
+    sys.exit(1 if assessed.errors else 0)
 
 
 def _case_id(text: str) -> str:

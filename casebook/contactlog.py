@@ -52,7 +52,7 @@ def read_log(
 ) -> tuple[str, tuple[LogEntry, ...]]:
     """The notes before the first entry, and the entries; problems go to `reader`."""
     lines = body.split("\n")
-    headings = _level2_headings(body) if body.strip() else []
+    headings = _level2_headings(body, lines) if body.strip() else []
     entries: list[LogEntry] = []
     notes_end = len(lines)
     for index, (start, end, content) in enumerate(headings):
@@ -71,26 +71,26 @@ def read_log(
     return _strip_blank("\n".join(lines[:notes_end])), tuple(entries)
 
 
-def _level2_headings(body: str) -> list[tuple[int, int, str]]:
+def _level2_headings(body: str, lines: list[str]) -> list[tuple[int, int, str]]:
     """(first line, line after, text) of each top-level h2, with 0-based body lines."""
     if not _NEEDS_PARSER.search(body):
-        return _plain_headings(body)
+        return _plain_headings(lines)
     return _parsed_headings(body)
 
 
 # Markdown whose h2 headings a line scan finds exactly as CommonMark does: no fenced code, no
 # setext underline, no HTML block, and every `##` line flush left. Anything else is parsed.
 _NEEDS_PARSER = re.compile(r"^(?: {0,3}(?:```|~~~|<|[-=]+[ \t]*$)| {1,3}##|\t)", re.MULTILINE)
-_ATX2 = re.compile(r"^##(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?$", re.MULTILINE)
+_ATX2 = re.compile(r"##(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\r?")
 
 
-def _plain_headings(body: str) -> list[tuple[int, int, str]]:
+def _plain_headings(lines: list[str]) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
-    line = offset = 0
-    for match in _ATX2.finditer(body):
-        line += body.count("\n", offset, match.start())
-        offset = match.start()
-        found.append((line, line + 1, (match.group(1) or "").strip()))
+    for number, line in enumerate(lines):
+        if line.startswith("##"):
+            match = _ATX2.fullmatch(line)
+            if match is not None:
+                found.append((number, number + 1, (match.group(1) or "").strip()))
     return found
 
 

@@ -10,15 +10,16 @@ only its cache; it never reads the clock.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
 import pickle
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from casebook import __version__
 from casebook.atomic import write_atomic
@@ -36,9 +37,9 @@ _PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs mo
 _CACHE_VERSION = 2
 
 
-@dataclass(frozen=True, slots=True)
-class FileSummary:
-    """What the casebook-wide and day-dependent checks need from one file: plain values only."""
+class FileSummary(NamedTuple):
+    """What the casebook-wide and day-dependent checks need from one file: plain values only
+    (a tuple, so that thousands of them load from the cache quickly)."""
 
     path: str
     key: str  # digest of the file's bytes
@@ -93,19 +94,27 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def case_files(root: Path) -> list[tuple[str, Path]]:
-    """(relative path, path) of every case file, sorted; `_` and `.` names are skipped."""
-    base = root / CASES_DIR
-    found: list[tuple[str, Path]] = []
-    prefix = len(str(root)) + 1
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
-        for name in files:
-            if name.endswith(".md") and not name.startswith(("_", ".")):
-                full = os.path.join(folder, name)
-                found.append((full[prefix:].replace(os.sep, "/"), Path(full)))
+def case_files(root: Path) -> list[tuple[str, str]]:
+    """(relative path, full path) of every case file, sorted; `_` and `.` names are skipped."""
+    found: list[tuple[str, str]] = []
+    _walk(str(root / CASES_DIR), CASES_DIR + "/", found)
     found.sort()
     return found
+
+
+def _walk(folder: str, relative: str, found: list[tuple[str, str]]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith(("_", ".")):
+            continue
+        if entry.is_dir():
+            _walk(entry.path, relative + name + "/", found)
+        elif name.endswith(".md"):
+            found.append((relative + name, entry.path))
 
 
 def case_id(relative: str) -> str:
@@ -122,6 +131,18 @@ def load_config(root: Path) -> tuple[Config, tuple[Diagnostic, ...], bytes | Non
 
 def load(root: Path, *, task: Task | None = None, use_cache: bool = True) -> Casebook:
     """Load the casebook; with `task`, also run it on every case that parsed."""
+    # Loading makes many objects and no reference cycles worth collecting: the cyclic
+    # collector would only rescan the growing results (a third of the time), so it waits.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(root, task, use_cache)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(root: Path, task: Task | None, use_cache: bool) -> Casebook:
     config, config_diagnostics, config_bytes = load_config(root)
     config_key = _digest((config_bytes or b"") + __version__.encode())
     store = _Store(root / CACHE_DIR, config_key, task.name if task else None, use_cache)
@@ -140,8 +161,7 @@ def load(root: Path, *, task: Task | None = None, use_cache: bool = True) -> Cas
 
 def load_case(root: Path, relative: str, config: Config) -> Parsed:
     """Parse one case file afresh."""
-    path = root / relative
-    return _parse(relative, path.read_bytes(), config)
+    return _parse(relative, (root / relative).read_bytes(), config)
 
 
 def load_cases(root: Path) -> tuple[Config, list[Case]]:
@@ -158,19 +178,23 @@ def _identity(case: Case, config: Config) -> Case:
 # -- the work on each file ----------------------------------------------------------
 
 
-_Job = tuple[str, str, str, bytes | None]  # relative, path, key, cached model blob (or None)
-_Done = tuple[str, str, FileSummary | None, bytes | None, Any]  # rel, key, summary, blob, result
+_Job = tuple[str, str, str]  # relative path, full path, key ("" when not read yet)
+_Done = tuple[str, str, FileSummary, Any]  # relative path, key, summary, task result
 
 
 def _work(
-    files: Sequence[tuple[str, Path]], config: Config, task: Task | None, store: _Store
+    files: Sequence[tuple[str, str]], config: Config, task: Task | None, store: _Store
 ) -> tuple[dict[str, FileSummary], dict[str, Any]]:
     summaries: dict[str, FileSummary] = {}
     results: dict[str, Any] = {}
     jobs: list[_Job] = []
     for relative, path in files:
+        if relative not in store.summaries:  # never seen: the worker reads and keys it
+            jobs.append((relative, path, ""))
+            continue
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             summaries[relative] = _unreadable(relative, exc)
             continue
@@ -184,22 +208,18 @@ def _work(
             if found:
                 results[relative] = result
                 continue
-            jobs.append((relative, str(path), key, store.blob(relative, key)))
-        else:
-            jobs.append((relative, str(path), key, None))
-    for relative, key, summary, blob, result in _run_jobs(jobs, config, task):
-        if summary is not None:
-            summaries[relative] = summary
+        jobs.append((relative, path, key))
+    for relative, key, summary, result in _run_jobs(jobs, config, task):
+        if store.summary(relative, key) is None:
             store.put_summary(relative, summary)
-        if blob is not None:
-            store.put_blob(relative, key, blob)
-        if task is not None and summaries[relative].valid:
+        summaries[relative] = summary
+        if task is not None and summary.valid:
             results[relative] = result
             store.put_result(relative, key, result)
     return summaries, results
 
 
-def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None) -> Iterable[_Done]:
+def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None) -> list[_Done]:
     global _WORKER
     _WORKER = (config, task)
     if len(jobs) < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
@@ -220,23 +240,23 @@ _WORKER: tuple[Config, Task | None] | None = None  # set before the workers fork
 
 
 def _do_batch(batch: Sequence[_Job]) -> list[_Done]:
-    return [_do(job, ship_blob=True) for job in batch]
+    return [_do(job) for job in batch]
 
 
-def _do(job: _Job, ship_blob: bool = False) -> _Done:
+def _do(job: _Job) -> _Done:
     assert _WORKER is not None
     config, task = _WORKER
-    relative, path, key, blob = job
-    summary = None
-    if blob is not None:
-        case: Case | None = pickle.loads(blob)
-    else:
-        parsed = _parse(relative, Path(path).read_bytes(), config)
-        summary = summarize(relative, key, parsed)
-        case = parsed.case
-        blob = pickle.dumps(case, protocol=pickle.HIGHEST_PROTOCOL) if case is not None else None
+    relative, path, key = job
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return relative, key, _unreadable(relative, exc), None
+    key = key or _digest(data)
+    parsed = _parse(relative, data, config)
+    case = parsed.case
     result = task.run(case, config) if task is not None and case is not None else None
-    return relative, key, summary, blob, result
+    return relative, key, summarize(relative, key, parsed), result
 
 
 def _parse(relative: str, data: bytes, config: Config) -> Parsed:
@@ -291,10 +311,11 @@ def _digest(data: bytes) -> str:
 
 
 class _Store:
-    """Three content-keyed caches in the casebook's ignored `.casebook-cache/` folder.
+    """Two content-keyed caches in the casebook's ignored `.casebook-cache/` folder.
 
-    `summaries` serve `validate`; `models` hold each parsed case as a pickle, loaded only when a
-    task needs the case; `results` hold a task's result per file, for the task's name.
+    `summaries` serve the checks, so `validate` reads no unchanged file twice; `results` hold a
+    task's result per file under the task's name (the next actions of one day, say). Whole case
+    models are not kept: reading them back costs about as much as parsing the file again.
     A cache that cannot be read is ignored; one that cannot be written only costs speed.
     """
 
@@ -303,7 +324,6 @@ class _Store:
         self.stamp = (_CACHE_VERSION, config_key)
         self.task_stamp = (_CACHE_VERSION, config_key, task)
         self.summaries: dict[str, FileSummary] = self._read("summaries", self.stamp)
-        self._models: dict[str, tuple[str, bytes]] | None = None
         self.results: dict[str, tuple[str, Any]] = (
             self._read("results", self.task_stamp) if task else {})
         self.dirty: set[str] = set()
@@ -319,19 +339,9 @@ class _Store:
                 TypeError, ValueError, ImportError, IndexError):
             return {}
 
-    @property
-    def models(self) -> dict[str, tuple[str, bytes]]:
-        if self._models is None:
-            self._models = self._read("models", self.stamp)
-        return self._models
-
     def summary(self, relative: str, key: str) -> FileSummary | None:
         found = self.summaries.get(relative)
         return found if found is not None and found.key == key else None
-
-    def blob(self, relative: str, key: str) -> bytes | None:
-        found = self.models.get(relative)
-        return found[1] if found is not None and found[0] == key else None
 
     def result(self, relative: str, key: str) -> tuple[bool, Any]:
         found = self.results.get(relative)
@@ -341,10 +351,6 @@ class _Store:
         self.summaries[relative] = summary
         self.dirty.add("summaries")
 
-    def put_blob(self, relative: str, key: str, blob: bytes) -> None:
-        self.models[relative] = (key, blob)
-        self.dirty.add("models")
-
     def put_result(self, relative: str, key: str, result: Any) -> None:
         self.results[relative] = (key, result)
         self.dirty.add("results")
@@ -352,8 +358,7 @@ class _Store:
     def save(self, present: set[str]) -> None:
         if not self.enabled:
             return
-        tables: dict[str, dict[str, Any]] = {
-            "summaries": self.summaries, "results": self.results, "models": self._models or {}}
+        tables: dict[str, dict[str, Any]] = {"summaries": self.summaries, "results": self.results}
         for name, entries in tables.items():
             gone = set(entries) - present
             for relative in gone:

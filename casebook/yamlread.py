@@ -189,10 +189,11 @@ class Reader:
 
     def visit(self, node: Node) -> Node:
         """Mark a node as read; a node reached twice came through an alias."""
-        if id(node) in self._seen:
+        seen = self._seen
+        if id(node) in seen:
             raise Invalid(node, "anchors and aliases (&name, *name) are not allowed here; "
                           "write the value out", "alias")
-        self._seen.add(id(node))
+        seen.add(id(node))
         tag = node.tag
         if tag not in STANDARD_TAGS and tag != "!":
             raise Invalid(node, f"the YAML tag {tag!r} is not allowed; remove it", "tag")
@@ -215,19 +216,24 @@ class Reader:
         values.reader = self
         complete = True
         first_at: dict[str, Node] = {}
+        at = values.at
         for key_node, value_node in node.value:
             key = self._key(key_node, first_at, fields, what)
             if key is None:
                 continue
-            values.at[key] = value_node
-            ok, value = self.attempt(fields[key], value_node)
-            if ok and value is not None:
+            at[key] = value_node
+            try:
+                value = fields[key](value_node)
+            except Invalid as exc:
+                self.error(exc.node, exc.code, exc.message)
+                if key in required:
+                    complete = False
+                continue
+            if value is not None:
                 values[key] = value
-            elif ok and key in required:
+            elif key in required:
                 if is_null(value_node):
                     self.error(value_node, "missing-key", f"'{key}' in {what} must not be empty")
-                complete = False
-            elif not ok and key in required:
                 complete = False
         missing = [k for k in required if k not in first_at]
         for key in missing:

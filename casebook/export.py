@@ -1,0 +1,142 @@
+"""Exports of the assessed casebook: JSON (SPEC 6), CSV for spreadsheets, ICS for calendars.
+
+Rows are built per case in the loading worker (`export_task`); the formatters here turn a list
+of rows into text. Nothing here reads the clock: the day is a parameter, and the same rows and
+day always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+from functools import lru_cache, partial
+from typing import Any
+
+from casebook.assess import Row, assess_case, cents
+from casebook.interest import InterestContext, interest_context, interest_for_case
+from casebook.loader import Task
+from casebook.model import Case, Config, InterestSettings
+
+CSV_COLUMNS = (
+    "case", "debtor", "kind", "owner", "status", "action", "due", "channel", "letter",
+    "balance", "overdue", "days_overdue", "interest", "compensation", "claim", "interest_to",
+    "reason",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@lru_cache(maxsize=8)
+def _context(settings: InterestSettings, today: date) -> InterestContext:
+    return interest_context(settings, today)
+
+
+def export_row(case: Case, config: Config, today: date) -> Row:
+    """The `next --json` fields plus interest, compensation, claim and the invoices."""
+    assessment = assess_case(case, config, today)
+    interest = interest_for_case(case, _context(config.interest, today))
+    residual = assessment.situation.allocation.residual
+    row = assessment.as_json()
+    row.update({
+        "kind": case.debtor.kind,
+        "owner": case.owner,
+        "interest": cents(interest.interest),
+        "interest_to": interest.interest_to.isoformat(),
+        "compensation": cents(interest.compensation),
+        "claim": cents(interest.claim),
+        "invoices": [
+            {
+                "number": item.number,
+                "date": invoice.date.isoformat(),
+                "due": invoice.due.isoformat(),
+                "amount": cents(invoice.amount),
+                "residual": cents(residual[item.number]),
+                "interest": cents(item.unpaid),
+            }
+            for item, invoice in zip(interest.invoices, _counted(case, today), strict=True)
+        ],
+    })
+    return row
+
+
+def _counted(case: Case, today: date) -> list[Any]:
+    return [i for i in case.invoices if i.date <= today]
+
+
+def export_task(today: date) -> Task:
+    return Task(f"export@{today.isoformat()}", partial(export_row, today=today))
+
+
+# -- formats --------------------------------------------------------------------------
+
+
+def to_json(rows: Sequence[Row]) -> str:
+    return json.dumps(list(rows), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(rows: Sequence[Row]) -> str:
+    """Comma-separated, a header row, CRLF line ends as spreadsheets expect; text cells that
+    a spreadsheet would run as a formula are prefixed with an apostrophe."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_ics(rows: Sequence[Row], today: date) -> str:
+    """An iCalendar (RFC 5545) with one all-day event per next action that has a due date."""
+    stamp = today.strftime("%Y%m%dT000000Z")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//casebook//casebook//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:casebook"]
+    for row in rows:
+        if row["due"] is None:
+            continue
+        due = date.fromisoformat(row["due"])
+        uid = f"{row['case'].replace('/', '.')}.{row['action']}@casebook"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
+            "SUMMARY:" + _text(f"{row['action']}: {row['debtor']}"),
+            "DESCRIPTION:" + _text(f"{row['reason']} (overdue {row['overdue']}, "
+                                   f"status {row['status']})"),
+            "CATEGORIES:" + _text(row["status"]),
+            "TRANSP:TRANSPARENT",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _text(value: str) -> str:
+    """RFC 5545 TEXT escaping."""
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """Fold at 75 octets without splitting a UTF-8 character (RFC 5545 3.1)."""
+    parts: list[str] = []
+    current, size, limit = "", 0, 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            parts.append(current)
+            current, size, limit = "", 0, 74  # continuation lines start with a space
+        current += char
+        size += width
+    parts.append(current)
+    return "\r\n ".join(parts)

@@ -1,0 +1,93 @@
+"""Properties of reading case files, for any input hypothesis can think of."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casebook.casefile import read_case
+from casebook.config import read_config
+from casebook.contactlog import _NEEDS_PARSER, _parsed_headings, _plain_headings
+
+CONFIG = read_config(None).config
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2)
+days = st.dates(min_value=date(2000, 1, 1), max_value=date(2030, 12, 31))
+words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+                min_size=1, max_size=30).filter(lambda s: s.strip() == s and s)
+
+
+@st.composite
+def invoices(draw: st.DrawFn) -> list[tuple[str, date, date, Decimal]]:
+    count = draw(st.integers(min_value=1, max_value=5))
+    out = []
+    for n in range(count):
+        issued = draw(days)
+        due = draw(st.dates(min_value=issued, max_value=date(2031, 12, 31)))
+        out.append((f"INV-{n}", issued, due, draw(amounts)))
+    return out
+
+
+def yaml_string(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+@given(invoices(), words, st.sampled_from(["plain", "quoted"]))
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+def test_a_valid_case_loads_to_the_numbers_and_dates_written(
+    items: list[tuple[str, date, date, Decimal]], name: str, style: str
+) -> None:
+    lines = ["---", "debtor:", f"  name: {yaml_string(name)}", "invoices:"]
+    for number, issued, due, amount in items:
+        written = str(amount) if style == "plain" else f'"{amount}"'
+        lines += [f'  - number: "{number}"', f"    date: {issued}", f"    due: {due}",
+                  f"    amount: {written}"]
+    lines += ["---", ""]
+    parsed = read_case("x", "cases/x.md", "\n".join(lines).encode(), CONFIG)
+    assert parsed.diagnostics == ()
+    assert parsed.case is not None
+    assert parsed.case.debtor.name == name
+    got = [(i.number, i.date, i.due, i.amount) for i in parsed.case.invoices]
+    assert got == items
+    assert all(str(i.amount) == str(a) for i, (_, _, _, a) in zip(parsed.case.invoices, items,
+                                                                  strict=True))
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=300)
+def test_any_bytes_give_diagnostics_never_an_exception(data: bytes) -> None:
+    parsed = read_case("x", "cases/x.md", data, CONFIG)
+    assert parsed.case is not None or parsed.diagnostics
+
+
+@given(st.text(max_size=400))
+@settings(max_examples=300)
+def test_any_text_after_front_matter_gives_diagnostics_never_an_exception(body: str) -> None:
+    text = "---\ndebtor: {name: x}\n---\n" + body
+    parsed = read_case("x", "cases/x.md", text.encode(), CONFIG)
+    if "\x00" in body:
+        assert parsed.case is None and parsed.diagnostics[0].code == "encoding"
+    else:
+        assert parsed.case is not None  # a bad log heading is a diagnostic, not a lost case
+
+
+markdownish = st.lists(
+    st.sampled_from(["## 2026-01-02 phone reminder — x", "##", "## Title ##", "### deeper",
+                     "text", "", "- item", "  indented", "> quote", "##no space",
+                     "## 2026-13-01 email", "#", "    ## code", "1. one", "*emph*",
+                     "## a\r", "##\ttab"]),
+    max_size=30,
+).map("\n".join)
+
+
+@given(markdownish)
+@settings(max_examples=500)
+def test_the_line_scan_finds_the_headings_markdown_it_finds(body: str) -> None:
+    if _NEEDS_PARSER.search(body):
+        return
+    assert _plain_headings(body.split("\n")) == _parsed_headings(body)
