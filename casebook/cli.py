@@ -208,25 +208,12 @@ def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None
 def show(obj: Context, case_id: str) -> None:
     """One case: balance, invoices, interest, status, next action, recent contacts."""
     from casebook.assess import assess_case
-    from casebook.checks import check
-    from casebook.errors import CasebookError, UnknownCase
     from casebook.interest import interest_context, interest_for_case
-    from casebook.loader import load, load_case
     from casebook.terminal import show_case
 
-    wanted = _case_id(case_id)
-    casebook = load(obj.root)
-    relative = f"cases/{wanted}.md"
-    if relative not in {s.path for s in casebook.files}:
-        raise UnknownCase(case_id)
-    errors = [d for d in check(casebook, obj.today) if d.path == relative and d.severity == "error"]
-    if errors:
-        raise CasebookError("the case file has errors; fix them first:\n"
-                            + "\n".join(d.format() for d in errors))
-    case = load_case(obj.root, relative, casebook.config).case
-    assert case is not None
-    assessment = assess_case(case, casebook.config, obj.today)
-    interest = interest_for_case(case, interest_context(casebook.config.interest, obj.today))
+    config, case = _valid_case(obj, case_id)
+    assessment = assess_case(case, config, obj.today)
+    interest = interest_for_case(case, interest_context(config.interest, obj.today))
     click.echo(show_case(assessment, interest), color=_colour())
 
 
@@ -251,6 +238,139 @@ def export(obj: Context, fmt: str) -> None:
     # Bytes, so that the CRLF line ends CSV and ICS require reach the file untouched.
     click.echo(text.encode("utf-8"), nl=False)
     sys.exit(1 if assessed.errors else 0)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: site/ in the casebook).")
+@click.option("--keep-going", is_flag=True,
+              help="Build the valid cases and list the invalid files on the dashboard.")
+@click.pass_obj
+def build(obj: Context, out: Path | None, keep_going: bool) -> None:
+    """Render the dashboard, case pages, letters and exports into site/."""
+    from casebook.build import BuildFailed
+    from casebook.build import build as make
+    from casebook.diagnostics import summary
+
+    with _progress("Rendering") as progress:
+        try:
+            result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress)
+        except BuildFailed as failed:
+            for diagnostic in failed.diagnostics:
+                click.echo(diagnostic.format(), err=True)
+            click.echo(summary(failed.diagnostics, len({d.path for d in failed.diagnostics})),
+                       err=True)
+            click.echo("build stopped: the site was left as it was "
+                       "(fix the errors, or use --keep-going)", err=True)
+            sys.exit(1)
+    for diagnostic in result.diagnostics:
+        if diagnostic.severity == "warning" or keep_going:
+            click.echo(diagnostic.format(), err=True)
+    where = _shown(result.out)
+    if not result.written:
+        click.echo(f"{where} is up to date ({result.cases} cases)")
+    else:
+        left = f"; {len(result.invalid)} invalid files left out" if result.invalid else ""
+        click.echo(f"built {where}: {result.cases} cases, {result.rendered} rendered{left}")
+    sys.exit(1 if result.invalid else 0)
+
+
+class _progress:
+    """A progress bar on stderr for long runs on a terminal; silent otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if total < 500:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@main.command()
+@click.argument("case_id", metavar="CASE")
+@click.argument("step", required=False)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html",
+              show_default=True)
+@click.pass_obj
+def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: str) -> None:
+    """Render one letter of CASE: STEP's letter (a ladder step, plan-confirmation, statement,
+    dossier), by default the next action's."""
+    from casebook.atomic import write_atomic
+    from casebook.build import EXTRA_LETTERS, Renderer
+    from casebook.errors import CasebookError
+
+    config, case = _valid_case(obj, case_id)
+    renderer = Renderer(obj.root, config, obj.today, _history(obj.root, case.path))
+    view = renderer.view(case, letters=())
+    policy = config.policy_for(case)
+    if step is None:
+        name = view.letter
+        if name is None:
+            raise CasebookError(f"the next action ({view.action}) has no letter; name one: "
+                                f"{', '.join(_letter_names(policy))}")
+    elif step in EXTRA_LETTERS:
+        name = step
+    else:
+        step_id = policy.resolve(step)
+        name = policy.step(step_id).letter if step_id else None
+        if name is None:
+            raise CasebookError(f"no letter {step!r}; name one of: "
+                                f"{', '.join(_letter_names(policy))}")
+    text = renderer.letter(view, name, "html" if fmt == "html" else "txt")
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text.encode("utf-8"))
+        click.echo(f"wrote {_shown(out)}", err=True)
+
+
+def _letter_names(policy: Any) -> list[str]:
+    from casebook.build import EXTRA_LETTERS
+
+    return [s.letter for s in policy.steps if s.letter] + list(EXTRA_LETTERS)
+
+
+def _history(root: Path, path: str) -> dict[str, Any]:
+    from casebook import githistory
+
+    return {path: githistory.histories(root).get(path, ())}
+
+
+def _valid_case(obj: Context, case_id: str) -> tuple[Any, Any]:
+    """The config and the parsed case; errors in its file stop the command."""
+    from casebook.checks import check
+    from casebook.errors import CasebookError, UnknownCase
+    from casebook.loader import load, load_case
+
+    wanted = _case_id(case_id)
+    casebook = load(obj.root)
+    relative = f"cases/{wanted}.md"
+    if relative not in {s.path for s in casebook.files}:
+        raise UnknownCase(case_id)
+    errors = [d for d in check(casebook, obj.today)
+              if d.path == relative and d.severity == "error"]
+    if errors:
+        raise CasebookError("the case file has errors; fix them first:\n"
+                            + "\n".join(d.format() for d in errors))
+    case = load_case(obj.root, relative, casebook.config).case
+    assert case is not None
+    return casebook.config, case
 
 
 def _case_id(text: str) -> str:

@@ -69,6 +69,7 @@ class Casebook:
     files: tuple[FileSummary, ...]
     has_config: bool
     results: dict[str, Any] = field(default_factory=dict)  # by case path, for the task asked
+    worked: int = 0  # files parsed in this run (the rest came from the cache)
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -129,25 +130,35 @@ def load_config(root: Path) -> tuple[Config, tuple[Diagnostic, ...], bytes | Non
     return loaded.config, loaded.diagnostics, data
 
 
-def load(root: Path, *, task: Task | None = None, use_cache: bool = True) -> Casebook:
-    """Load the casebook; with `task`, also run it on every case that parsed."""
+Progress = Callable[[int, int], None]  # (done, total) as work completes
+
+
+def load(root: Path, *, task: Task | None = None, use_cache: bool = True,
+         use_results: bool = True, progress: Progress | None = None) -> Casebook:
+    """Load the casebook; with `task`, also run it on every case that parsed.
+
+    `use_results=False` runs the task on every case even where a cached result exists.
+    """
     # Loading makes many objects and no reference cycles worth collecting: the cyclic
     # collector would only rescan the growing results (a third of the time), so it waits.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(root, task, use_cache)
+        return _load(root, task, use_cache, use_results, progress)
     finally:
         if enabled:
             gc.enable()
 
 
-def _load(root: Path, task: Task | None, use_cache: bool) -> Casebook:
+def _load(root: Path, task: Task | None, use_cache: bool, use_results: bool,
+          progress: Progress | None) -> Casebook:
     config, config_diagnostics, config_bytes = load_config(root)
     config_key = _digest((config_bytes or b"") + __version__.encode())
     store = _Store(root / CACHE_DIR, config_key, task.name if task else None, use_cache)
+    if not use_results:
+        store.results.clear()
     files = case_files(root)
-    summaries, results = _work(files, config, task, store)
+    summaries, results, worked = _work(files, config, task, store, progress)
     store.save({rel for rel, _ in files})
     return Casebook(
         root=root,
@@ -156,6 +167,7 @@ def _load(root: Path, task: Task | None, use_cache: bool) -> Casebook:
         files=tuple(summaries[rel] for rel, _ in files),
         has_config=config_bytes is not None,
         results=results,
+        worked=worked,
     )
 
 
@@ -183,8 +195,9 @@ _Done = tuple[str, str, FileSummary, Any]  # relative path, key, summary, task r
 
 
 def _work(
-    files: Sequence[tuple[str, str]], config: Config, task: Task | None, store: _Store
-) -> tuple[dict[str, FileSummary], dict[str, Any]]:
+    files: Sequence[tuple[str, str]], config: Config, task: Task | None, store: _Store,
+    progress: Progress | None = None,
+) -> tuple[dict[str, FileSummary], dict[str, Any], int]:
     summaries: dict[str, FileSummary] = {}
     results: dict[str, Any] = {}
     jobs: list[_Job] = []
@@ -209,21 +222,27 @@ def _work(
                 results[relative] = result
                 continue
         jobs.append((relative, path, key))
-    for relative, key, summary, result in _run_jobs(jobs, config, task):
+    for relative, key, summary, result in _run_jobs(jobs, config, task, progress):
         if store.summary(relative, key) is None:
             store.put_summary(relative, summary)
         summaries[relative] = summary
         if task is not None and summary.valid:
             results[relative] = result
             store.put_result(relative, key, result)
-    return summaries, results
+    return summaries, results, len(jobs)
 
 
-def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None) -> list[_Done]:
+def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None,
+              progress: Progress | None = None) -> list[_Done]:
     global _WORKER
     _WORKER = (config, task)
     if len(jobs) < _PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return [_do(job) for job in jobs]
+        done_here = []
+        for job in jobs:
+            done_here.append(_do(job))
+            if progress is not None:
+                progress(len(done_here), len(jobs))
+        return done_here
     import multiprocessing
 
     workers = os.cpu_count() or 2
@@ -233,6 +252,8 @@ def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None) -> list[_
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         for batch in pool.imap(_do_batch, batches):
             done.extend(batch)
+            if progress is not None:
+                progress(len(done), len(jobs))
     return done
 
 
@@ -324,8 +345,10 @@ class _Store:
         self.stamp = (_CACHE_VERSION, config_key)
         self.task_stamp = (_CACHE_VERSION, config_key, task)
         self.summaries: dict[str, FileSummary] = self._read("summaries", self.stamp)
+        # One results file per kind of task, so `next` and `build` keep each other's.
+        self.results_name = "results-" + (task or "none").split("@")[0]
         self.results: dict[str, tuple[str, Any]] = (
-            self._read("results", self.task_stamp) if task else {})
+            self._read(self.results_name, self.task_stamp) if task else {})
         self.dirty: set[str] = set()
 
     def _read(self, name: str, stamp: object) -> dict[str, Any]:
@@ -353,12 +376,13 @@ class _Store:
 
     def put_result(self, relative: str, key: str, result: Any) -> None:
         self.results[relative] = (key, result)
-        self.dirty.add("results")
+        self.dirty.add(self.results_name)
 
     def save(self, present: set[str]) -> None:
         if not self.enabled:
             return
-        tables: dict[str, dict[str, Any]] = {"summaries": self.summaries, "results": self.results}
+        tables: dict[str, dict[str, Any]] = {"summaries": self.summaries,
+                                             self.results_name: self.results}
         for name, entries in tables.items():
             gone = set(entries) - present
             for relative in gone:
@@ -366,7 +390,7 @@ class _Store:
             if gone:
                 self.dirty.add(name)
         for name in sorted(self.dirty):
-            stamp = self.task_stamp if name == "results" else self.stamp
+            stamp = self.stamp if name == "summaries" else self.task_stamp
             self._write(name, {"stamp": stamp, "entries": tables[name]})
 
     def _write(self, name: str, content: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable("image")
     md.validateLink = link_is_safe  # type: ignore[method-assign]
-    original = md.renderer.rules.get("link_open")
+    original = md.renderer.rules.get("link_open")  # type: ignore[attr-defined]
 
     def link_open(self, tokens, idx, options, env):  # type: ignore[no-untyped-def]
         tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
@@ -47,4 +47,19 @@ def render_markdown(text: str) -> str:
     """Safe HTML for a note ("" for an empty one)."""
     if not text.strip():
         return ""
-    return _renderer().render(text)
+    if _PLAIN.fullmatch(text):
+        return _plain_paragraphs(text)
+    return str(_renderer().render(text))
+
+
+# Most notes are plain sentences. Text with no Markdown syntax at all — no inline markup
+# characters, no line that could open a block, no hard breaks — renders exactly as markdown-it
+# renders it: paragraphs split at blank lines, only `"` to escape. A property test holds the two
+# to the same output.
+_PLAIN_LINE = r"(?![#>\-+*=~|]|\d{1,9}[.)]|\s)[^\\`*_\[\]<>&\x00-\x1f\x7f]*(?<!\s)"
+_PLAIN = re.compile(rf"(?:{_PLAIN_LINE}\n|\n)*(?:{_PLAIN_LINE})?")
+
+
+def _plain_paragraphs(text: str) -> str:
+    paragraphs = [p for p in re.split(r"\n\n+", text.strip("\n")) if p]
+    return "".join("<p>" + p.replace('"', "&quot;") + "</p>\n" for p in paragraphs)

@@ -7,6 +7,7 @@ HTML (see `markdown`). Nothing here reads files or the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from decimal import Decimal
 
 from casebook.interest import CaseInterest
 from casebook.markdown import render_markdown
-from casebook.model import Case, Closed, Debtor, Hold, Plan, Promise
+from casebook.model import Closed, Debtor, Hold, Plan, Promise
 from casebook.rules import Action
 from casebook.situation import Situation, covered, days
 
@@ -36,8 +37,8 @@ def bucket_of(days_late: int) -> int:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InvoiceView:
     number: str
-    date: date
-    due: date
+    date: dt.date
+    due: dt.date
     amount: Decimal
     paid: Decimal
     residual: Decimal
@@ -50,7 +51,7 @@ class InvoiceView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentView:
-    date: date
+    date: dt.date
     amount: Decimal
     invoice: str | None
     method: str | None
@@ -122,7 +123,7 @@ class InterestView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LogView:
-    date: date
+    date: dt.date
     channel: str
     step: str | None
     title: str

@@ -91,3 +91,32 @@ def test_the_line_scan_finds_the_headings_markdown_it_finds(body: str) -> None:
     if _NEEDS_PARSER.search(body):
         return
     assert _plain_headings(body.split("\n")) == _parsed_headings(body)
+
+
+plainish = st.lists(
+    st.one_of(
+        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
+        st.sampled_from(["", "Parlato con la sig.ra Bianchi: ok.", "1. uno", "- voce",
+                         "a  ", "  b", "\u00a0x", "x\u00a0", "---", "===", "# t", "> q",
+                         'disse "sì"', "50% €", "2026-10-01: pagato", "a\tb", "\u2028"]),
+    ),
+    max_size=8,
+).map("\n".join)
+
+
+@given(plainish)
+@settings(max_examples=1000)
+def test_the_plain_note_shortcut_renders_as_markdown_it_does(text: str) -> None:
+    from casebook.markdown import _renderer, render_markdown
+
+    if text.strip():
+        assert render_markdown(text) == _renderer().render(text)
+
+
+@given(st.text(alphabet="ab cà1.,;:!?'\"()/%€-\n\u00a0\u2028=#", max_size=120))
+@settings(max_examples=2000)
+def test_the_plain_note_shortcut_on_prose_like_text(text: str) -> None:
+    from casebook.markdown import _PLAIN, _renderer, render_markdown
+
+    if text.strip():
+        assert render_markdown(text) == _renderer().render(text), _PLAIN.fullmatch(text)

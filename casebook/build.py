@@ -1,0 +1,367 @@
+"""`casebook build`: the dashboard, a page per case, the letters and the exports, as a static site.
+
+The site is built into a fresh folder beside the output and swapped in whole, so a failed or
+interrupted build leaves the last good site. Each case is rendered in the worker that parses it
+(see `loader.Task`); a case whose file, config, templates, day and git history are unchanged is
+not rendered again: its pages are hard-linked from the previous site. Output is deterministic:
+the same input and day give the same bytes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from casebook import __version__, githistory
+from casebook.assess import assess_case, urgency
+from casebook.checks import check
+from casebook.diagnostics import Diagnostic, Severity, ordered
+from casebook.export import export_row, to_csv, to_ics, to_json
+from casebook.interest import interest_context, interest_for_case
+from casebook.loader import Casebook, Task, load
+from casebook.model import Case, Config, Creditor
+from casebook.render import environment, labels, template_dirs
+from casebook.views import CaseRow, CaseView, Commit, LetterLink, SiteView, case_row, case_view
+
+STAMP_FILE = ".casebook-build"
+LADDER_LETTERS = ("reminder", "written-reminder", "final-notice", "formal-notice", "dossier")
+EXTRA_LETTERS = ("plan-confirmation", "statement")
+TERMS = {"formal-notice": 15}  # days to pay; every other letter: 7
+DEFAULT_TERM = 7
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What a letter template receives as `letter`."""
+
+    id: str
+    deadline: date
+    channel: str | None
+    place: str
+    reference: str
+    invoices: tuple[Any, ...]
+    total: Decimal
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    diagnostics: list[Diagnostic]
+    cases: int = 0
+    rendered: int = 0  # cases rendered now (the rest were unchanged)
+    invalid: list[str] = field(default_factory=list)
+    written: bool = False  # the site was replaced
+
+
+class BuildFailed(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("the casebook has errors")
+        self.diagnostics = diagnostics
+
+
+# -- one case -------------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders the pages of single cases; one per process, made lazily after the fork."""
+
+    def __init__(self, root: Path, config: Config, today: date,
+                 history: dict[str, tuple[Commit, ...]]) -> None:
+        self.root, self.config, self.today, self.history = root, config, today, history
+        self.interest = interest_context(config.interest, today)
+        self._env: jinja2.Environment | None = None
+        self._text_env: jinja2.Environment | None = None
+
+    @property
+    def env(self) -> jinja2.Environment:
+        if self._env is None:
+            self._env = environment(self.root, self.config.locale, self.config.currency)
+        return self._env
+
+    @property
+    def text_env(self) -> jinja2.Environment:
+        if self._text_env is None:
+            env = environment(self.root, self.config.locale, self.config.currency)
+            env.autoescape = False
+            self._text_env = env
+        return self._text_env
+
+    def view(self, case: Case, letters: tuple[str, ...] | None = None) -> CaseView:
+        assessment = assess_case(case, self.config, self.today)
+        interest = interest_for_case(case, self.interest)
+        wanted = letters if letters is not None else letters_for(assessment.action.letter,
+                                                                 case, assessment.action.status)
+        depth = case.id.count("/") + 1
+        names = labels(self.config.locale)
+        links = tuple(
+            LetterLink(id=name, title=names.get(f"letter.{name}", name),
+                       href="../" * depth + f"letters/{case.id}/{name}.html")
+            for name in wanted
+        )
+        return case_view(assessment.situation, assessment.action, interest,
+                         self.history.get(case.path, ()), links)
+
+    def case_page(self, view: CaseView) -> str:
+        base = "../" * (view.id.count("/") + 1)
+        return self.env.get_template("case.html").render(
+            case=view, creditor=self.config.creditor, base=base, today=self.today)
+
+    def letter(self, view: CaseView, name: str, fmt: str = "html") -> str:
+        env = self.env if fmt == "html" else self.text_env
+        template = env.get_template(f"letters/{self.config.locale}/{name}.{fmt}")
+        base = "../" * (view.id.count("/") + 2)
+        return template.render(case=view, creditor=self.config.creditor, today=self.today,
+                               base=base, letter=letter_context(view, name, self.config))
+
+    def write_case(self, case: Case, out: Path) -> tuple[CaseRow, dict[str, Any]]:
+        view = self.view(case)
+        _write(out / "cases" / f"{case.id}.html", self.case_page(view))
+        for link in view.letters:
+            folder = out / "letters" / case.id
+            _write(folder / f"{link.id}.html", self.letter(view, link.id))
+            _write(folder / f"{link.id}.txt", self.letter(view, link.id, "txt"))
+        return case_row(view), export_row(case, self.config, self.today)
+
+
+def letters_for(next_letter: str | None, case: Case, status: str) -> tuple[str, ...]:
+    """The letters a case can need now: the next action's, a plan confirmation, the dossier
+    once the file goes to a lawyer, and always the account statement."""
+    wanted = []
+    if next_letter is not None:
+        wanted.append(next_letter)
+    if case.plans:
+        wanted.append("plan-confirmation")
+    if status == "legal" and "dossier" not in wanted:
+        wanted.append("dossier")
+    wanted.append("statement")
+    return tuple(dict.fromkeys(wanted))
+
+
+def letter_context(view: CaseView, name: str, config: Config) -> Letter:
+    statement = name in ("statement", "dossier", "plan-confirmation")
+    invoices = view.open_invoices if statement else view.overdue_invoices or view.open_invoices
+    numbers = ", ".join(i.number for i in invoices)
+    label = labels(config.locale).get("letter.reference", "Invoices")
+    return Letter(
+        id=name,
+        deadline=view.today + timedelta(days=TERMS.get(name, DEFAULT_TERM)),
+        channel=_letter_channel(name, config, view),
+        place=place_of(config.creditor),
+        reference=f"{label} {numbers} – {view.debtor.name}" if numbers else view.debtor.name,
+        invoices=tuple(invoices),
+        total=sum((i.residual for i in invoices), Decimal(0)),
+    )
+
+
+def _letter_channel(name: str, config: Config, view: CaseView) -> str | None:
+    policy_steps = {s.letter: s.channel for s in config.policy.steps if s.letter}
+    if name == view.letter and view.channel:
+        return view.channel
+    return policy_steps.get(name)
+
+
+def place_of(creditor: Creditor) -> str:
+    """The town in an Italian address like "Via Verdi 2, 20121 Milano MI" → "Milano"."""
+    if not creditor.address:
+        return ""
+    last = creditor.address.replace("\n", ",").split(",")[-1].split()
+    words = [w for w in last if not w.isdigit()]
+    if len(words) > 1 and len(words[-1]) == 2 and words[-1].isupper():
+        words = words[:-1]  # the province code
+    return " ".join(words)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+# -- the whole site ----------------------------------------------------------------------------
+
+_RENDERER: Renderer | None = None
+
+
+def _render_task(case: Case, config: Config, staging: Path) -> tuple[CaseRow, dict[str, Any]]:
+    assert _RENDERER is not None
+    return _RENDERER.write_case(case, staging)
+
+
+def templates_key(root: Path) -> str:
+    """A digest of every template that can be used, shipped or the casebook's own."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for folder in template_dirs(root):
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(folder)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    labels_file = resources.files("casebook").joinpath("data/labels.yml")
+    digest.update(labels_file.read_bytes())
+    return digest.hexdigest()
+
+
+def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> BuildResult:
+    """Render the site into `out` (default `root/site`); raise BuildFailed on errors unless
+    `keep_going`, in which case the invalid files are left out and listed on the dashboard."""
+    global _RENDERER
+    out = (out or root / "site").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = "|".join((today.isoformat(), templates_key(root), githistory.head(root) or "-",
+                      f"keep-going={keep_going}"))
+    previous, previous_inputs = _read_stamp(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    try:
+        from casebook.loader import load_config
+
+        config, _, config_bytes = load_config(root)
+        _RENDERER = Renderer(root, config, today, githistory.histories(root))
+        task = Task(f"build@{stamp}", partial(_render_task, staging=staging))
+        casebook = load(root, task=task, use_results=previous == stamp, progress=progress)
+        inputs = _inputs_key(casebook, config_bytes)
+        if previous == stamp and previous_inputs == inputs:
+            diagnostics = ordered(check(casebook, today))
+            return BuildResult(out=out, diagnostics=diagnostics, cases=len(casebook.results))
+        result = _finish(casebook, today, out, staging, keep_going)
+        _write(staging / STAMP_FILE, f"{stamp}\n{inputs}\n")
+        swap(staging, out)
+        return result
+    finally:
+        _RENDERER = None
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _inputs_key(casebook: Casebook, config_bytes: bytes | None) -> str:
+    """A digest of every input file's content: equal keys, equal sites (with equal stamps)."""
+    digest = hashlib.blake2b(config_bytes or b"", digest_size=16)
+    for summary in casebook.files:
+        digest.update(f"{summary.path}\0{summary.key}\n".encode())
+    return digest.hexdigest()
+
+
+def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
+            keep_going: bool) -> BuildResult:
+    diagnostics = ordered(check(casebook, today))
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors and not keep_going:
+        raise BuildFailed(diagnostics)
+    invalid = sorted({d.path for d in errors})
+    rows: list[CaseRow] = []
+    exports: list[dict[str, Any]] = []
+    rendered = 0
+    for summary in casebook.files:
+        if summary.path in invalid or summary.path not in casebook.results:
+            continue
+        row, export = casebook.results[summary.path]
+        rows.append(row)
+        exports.append(export)
+        if not _rendered_now(staging, row.id):
+            _link_previous(out, staging, row.id)
+        else:
+            rendered += 1
+    first_error = {p: next(d.message for d in errors if d.path == p) for p in invalid}
+    site = SiteView(today=today, rows=tuple(sorted(rows, key=_row_urgency)),
+                    invalid=tuple((p, first_error[p]) for p in invalid))
+    _write_site(casebook, site, exports, today, staging)
+    return BuildResult(out=out, diagnostics=diagnostics, cases=len(rows), rendered=rendered,
+                       invalid=invalid, written=True)
+
+
+def _row_urgency(row: CaseRow) -> tuple[bool, str, Decimal, str]:
+    return urgency({"due": row.due.isoformat() if row.due else None,
+                    "overdue": str(row.overdue), "case": row.id})
+
+
+def _write_site(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]], today: date,
+                staging: Path) -> None:
+    config = casebook.config
+    env = environment(casebook.root, config.locale, config.currency)
+    _write(staging / "index.html", env.get_template("index.html").render(
+        site=site, creditor=config.creditor, base="", today=today))
+    by_case = sorted(exports, key=lambda r: r["case"])
+    _write(staging / "casebook.json", to_json(by_case))
+    (staging / "cases.csv").write_bytes(to_csv(by_case).encode("utf-8"))
+    by_urgency = sorted(exports, key=urgency)
+    (staging / "actions.ics").write_bytes(to_ics(by_urgency, today).encode("utf-8"))
+    assets = resources.files("casebook").joinpath("templates/assets")
+    for folder in reversed(template_dirs(casebook.root)):
+        source = Path(folder) / "assets"
+        if source.is_dir():
+            shutil.copytree(source, staging / "assets", dirs_exist_ok=True)
+    if not (staging / "assets").exists() and assets.is_dir():
+        shutil.copytree(str(assets), staging / "assets")
+
+
+def _rendered_now(staging: Path, case_id: str) -> bool:
+    return (staging / "cases" / f"{case_id}.html").exists()
+
+
+def _link_previous(out: Path, staging: Path, case_id: str) -> None:
+    """Hard-link an unchanged case's page and letters from the previous site."""
+    page = out / "cases" / f"{case_id}.html"
+    _link(page, staging / "cases" / f"{case_id}.html")
+    letters = out / "letters" / case_id
+    if letters.is_dir():
+        for path in letters.iterdir():
+            if path.is_file():
+                _link(path, staging / "letters" / case_id / path.name)
+
+
+def _link(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _read_stamp(out: Path) -> tuple[str | None, str | None]:
+    """(stamp, inputs key) of the site in `out`, if it was built by casebook."""
+    try:
+        lines = (out / STAMP_FILE).read_text("utf-8").splitlines()
+    except OSError:
+        return None, None
+    padded = [*lines, "", ""]
+    return padded[0] or None, padded[1] or None
+
+
+# -- swapping the new site in -------------------------------------------------------------------
+
+
+def swap(staging: Path, out: Path) -> None:
+    """Put `staging` where `out` is, in one step where the system allows it."""
+    if out.exists() and _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
+        return
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, out)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Linux renameat2(RENAME_EXCHANGE): both paths swap atomically."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(done == 0)
