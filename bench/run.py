@@ -7,7 +7,9 @@ measurement then runs the `casebook` executable as a child process: one untimed 
 --repeat timed runs (time.perf_counter around spawn and exit; peak RSS of that child alone from
 os.wait4, or /usr/bin/time -f %M where wait4 is missing). A Markdown table goes to stdout,
 progress to stderr. A command that fails is reported as FAILED with its exit code and the first
-lines it wrote. Standard library only.
+lines it wrote. When `hugo` is on PATH, "hugo build (same content)" times Hugo on a Hugo project
+with the same case files (bench/hugo.py) right before `build` cold, and the table gives the ratio
+casebook/hugo. Standard library only.
 """
 
 from __future__ import annotations
@@ -40,20 +42,26 @@ class Measure:
     key: str
     label: str
     args: tuple[str, ...]  # after the executable; "{files}" expands to SMALL_SET case paths
-    remove: str | None = None  # a folder of the casebook removed before every run (cold runs)
+    remove: tuple[str, ...] = ()  # folders of the casebook removed before every run (cold runs)
     needs_build: bool = False
+    edit_one: bool = False  # append a log entry to one case file before every run
+    hugo: bool = False  # not casebook: Hugo on the same content (bench/hugo.py)
 
 
 MEASURES: tuple[Measure, ...] = (
     Measure("help", "`--help`", ("--help",)),
-    Measure("validate-cold", "`validate` cold", ("validate",), remove=CACHE_DIR),
+    Measure("validate-cold", "`validate` cold", ("validate",), remove=(CACHE_DIR,)),
     Measure("validate-warm", "`validate` warm", ("validate",)),
     Measure("next", f"`--today {TODAY} next`", ("--today", TODAY, "next")),
     Measure("validate-100", f"`validate` {SMALL_SET} files", ("validate", "{files}")),
-    Measure("build-cold", "`build` cold", ("--today", TODAY, "build"), remove=SITE_DIR,
-            needs_build=True),
+    Measure("hugo", "hugo build (same content)", (), hugo=True),
+    Measure("build-cold", "`build` cold", ("--today", TODAY, "build"),
+            remove=(SITE_DIR, CACHE_DIR), needs_build=True),
     Measure("build-warm", "`build` unchanged", ("--today", TODAY, "build"), needs_build=True),
+    Measure("build-one", "`build`, one case changed", ("--today", TODAY, "build"),
+            needs_build=True, edit_one=True),
 )
+EDIT_HEADING = f"## {TODAY} note — bench"
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Result:
     rss_kib: int | None = None
     failure: Run | None = None
     skipped: str | None = None
+    note: str = ""  # shown after the label, e.g. how many pages Hugo wrote
 
     @property
     def best(self) -> float | None:
@@ -87,8 +96,12 @@ class Result:
 
 
 def _head(data: bytes, lines: int = HEAD_LINES) -> list[str]:
+    """The first lines of the output; of a Python traceback, the last ones (the error)."""
     text = data.decode("utf-8", errors="replace")
-    return [line.rstrip() for line in text.splitlines() if line.strip()][:lines]
+    kept = [line.rstrip() for line in text.splitlines() if line.strip()]
+    if len(kept) > lines and any(line.startswith("Traceback") for line in kept):
+        return ["…", *kept[-lines:]]
+    return kept[:lines]
 
 
 def _maxrss_kib(ru_maxrss: int) -> int:
@@ -165,17 +178,14 @@ def _git_commit(root: Path) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def measure(exe: Path, root: Path, size: int, m: Measure, files: list[str], repeat: int,
-            timeout: float) -> Result:
+def timed(size: int, m: Measure, cmd: list[str], cwd: Path, repeat: int, timeout: float,
+          prepare: Callable[[int], None] | None = None) -> Result:
+    """One untimed warm-up run, then `repeat` timed runs; `prepare(attempt)` before each."""
     result = Result(size, m)
-    args: list[str] = []
-    for arg in m.args:
-        args.extend(files if arg == "{files}" else [arg])
-    cmd = [str(exe), *args]
     for attempt in range(repeat + 1):  # attempt 0 is the untimed warm-up
-        if m.remove:
-            _remove(root / m.remove)
-        run = run_child(cmd, root, timeout)
+        if prepare:
+            prepare(attempt)
+        run = run_child(cmd, cwd, timeout)
         if run.code != 0:
             result.failure = run
             result.times.clear()
@@ -184,6 +194,47 @@ def measure(exe: Path, root: Path, size: int, m: Measure, files: list[str], repe
             result.times.append(run.seconds)
             if run.rss_kib is not None:
                 result.rss_kib = max(result.rss_kib or 0, run.rss_kib)
+    return result
+
+
+def measure(exe: Path, root: Path, size: int, m: Measure, files: list[str], repeat: int,
+            timeout: float) -> Result:
+    args: list[str] = []
+    for arg in m.args:
+        args.extend(files if arg == "{files}" else [arg])
+    edited = root / files[0]
+    original = edited.read_bytes() if m.edit_one else b""
+
+    def prepare(attempt: int) -> None:
+        for name in m.remove:
+            _remove(root / name)
+        if m.edit_one:  # a different text each run, so every run sees one changed case
+            text = original if original.endswith(b"\n") else original + b"\n"
+            entry = f"\n{EDIT_HEADING}\nBench edit {attempt + 1}: one case changed.\n"
+            edited.write_bytes(text + entry.encode("utf-8"))
+
+    try:
+        return timed(size, m, [str(exe), *args], root, repeat, timeout, prepare)
+    finally:
+        if m.edit_one:
+            edited.write_bytes(original)
+
+
+def measure_hugo(hugo_exe: str, root: Path, work: Path, size: int, m: Measure, repeat: int,
+                 timeout: float) -> Result:
+    """Hugo on a Hugo project with the same case files; cold: no output, cache or resources/."""
+    import hugo  # bench/hugo.py, importable once _generator() put bench/ on sys.path
+
+    project, out, cache = work / "hugo", work / "hugo-public", work / "hugo-cache"
+    started = time.perf_counter()
+    cases = hugo.make_project(root, project)
+    _progress(f"[{size:,}]   Hugo project with {cases:,} cases in "
+              f"{time.perf_counter() - started:.2f} s ({project})")
+    result = timed(size, m, hugo.command(hugo_exe, out, cache), project, repeat, timeout,
+                   lambda _attempt: hugo.clean(project, out, cache))
+    if not result.failure:
+        result.note = f"{hugo.count_pages(out):,} pages"
+    hugo.clean(project, out, cache)
     return result
 
 
@@ -198,7 +249,17 @@ def has_build(exe: Path, cwd: Path, timeout: float) -> bool:
     return re.search(r"^\s+build\b", commands if found else text, re.MULTILINE) is not None
 
 
-def bench_size(exe: Path, size: int, keys: list[str], args: argparse.Namespace) -> list[Result]:
+def hugo_version(hugo_exe: str) -> str:
+    try:
+        proc = subprocess.run([hugo_exe, "version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "hugo"
+    found = re.search(r"v\d+\.\d+\.\d+", proc.stdout)
+    return f"hugo {found.group(0)}" if found else "hugo"
+
+
+def bench_size(exe: Path | None, size: int, keys: list[str],
+               args: argparse.Namespace) -> list[Result]:
     work = Path(tempfile.mkdtemp(prefix=f"casebook-bench-{size}-"))
     root = work / "casebook"
     try:
@@ -212,21 +273,31 @@ def bench_size(exe: Path, size: int, keys: list[str], args: argparse.Namespace) 
             _progress(f"[{size:,}] committed to git in {time.perf_counter() - started:.2f} s")
         files = sorted(p.relative_to(root).as_posix() for p in (root / "cases").rglob("*.md"))
         files = files[:SMALL_SET]
-        build = has_build(exe, root, args.timeout)
+        build = exe is not None and has_build(exe, root, args.timeout)
+        hugo_exe = shutil.which("hugo")
         results: list[Result] = []
         for m in MEASURES:
             if m.key not in keys:
+                continue
+            if m.hugo and not hugo_exe:
+                results.append(Result(size, m, skipped="no `hugo` on PATH"))
                 continue
             if m.needs_build and not build:
                 results.append(Result(size, m, skipped="no `build` in `casebook --help`"))
                 continue
             _progress(f"[{size:,}] {m.label.replace('`', '')} ...")
-            result = measure(exe, root, size, m, files, args.repeat, args.timeout)
+            if m.hugo:
+                assert hugo_exe is not None
+                result = measure_hugo(hugo_exe, root, work, size, m, args.repeat, args.timeout)
+            else:
+                assert exe is not None
+                result = measure(exe, root, size, m, files, args.repeat, args.timeout)
             if result.failure:
                 why = "timed out" if result.failure.timed_out else f"exit {result.failure.code}"
                 _progress(f"[{size:,}]   FAILED ({why})")
             else:
-                _progress(f"[{size:,}]   best {result.best:.3f} s")
+                note = f" ({result.note})" if result.note else ""
+                _progress(f"[{size:,}]   best {result.best:.3f} s{note}")
             results.append(result)
         return results
     finally:
@@ -239,29 +310,47 @@ def bench_size(exe: Path, size: int, keys: list[str], args: argparse.Namespace) 
 # --- the report ---------------------------------------------------------------------------
 
 
-def _target(r: Result, by_key: dict[tuple[int, str], Result]) -> tuple[str, float | None]:
-    """The target's text and its limit in seconds (None: no verdict)."""
+def _target(r: Result, by_key: dict[tuple[int, str], Result]) -> list[tuple[str, float | None]]:
+    """The row's targets: each one's text and its limit in seconds (None: no verdict)."""
     key, n = r.measure.key, r.size
     if key == "help":
-        return "< 0.15 s", 0.15
+        return [("< 0.15 s", 0.15)]
     if key == "validate-cold":
-        return ("< 2.5 s", 2.5) if n <= 10_000 else ("— (< 2.5 s at 10,000)", None)
+        return [("< 2.5 s", 2.5) if n <= 10_000 else ("— (< 2.5 s at 10,000)", None)]
     if key == "validate-warm":
-        return ("< 0.5 s", 0.5) if n <= 10_000 else ("— (< 0.5 s at 10,000)", None)
+        return [("< 0.5 s", 0.5) if n <= 10_000 else ("— (< 0.5 s at 10,000)", None)]
     if key == "validate-100":
-        return "< 0.3 s", 0.3
+        return [("< 0.3 s", 0.3)]
     if key == "next":
         for base, name in (("validate-warm", "validate warm"), ("validate-cold", "validate cold")):
             other = by_key.get((n, base))
             if other and other.median is not None:
                 limit = 1.5 * other.median
-                return f"≤ 1.5 × {name} = {limit:.3f} s", limit
-        return "≤ 1.5 × validate", None
+                return [(f"≤ 1.5 × {name} = {limit:.3f} s", limit)]
+        return [("≤ 1.5 × validate", None)]
     if key == "build-cold":
-        return ("< 0.6 s", 0.6) if n <= 1_000 else ("— (< 0.6 s at 1,000)", None)
-    if key == "build-warm":
-        return "< 1 s", 1.0
-    return "—", None
+        targets = [("< 0.6 s", 0.6) if n <= 1_000 else ("— (< 0.6 s at 1,000)", None)]
+        hugo = by_key.get((n, "hugo"))
+        if hugo and hugo.median is not None:
+            targets.append((f"≤ 1.0 × hugo = {hugo.median:.3f} s", hugo.median))
+            targets.append((f"stretch ≤ 0.7 × hugo = {0.7 * hugo.median:.3f} s",
+                            0.7 * hugo.median))
+        else:
+            targets.append(("≤ 1.0 × hugo (stretch ≤ 0.7 ×)", None))
+        return targets
+    if key in ("build-warm", "build-one"):
+        return [("< 1 s", 1.0)]
+    if key == "hugo":
+        return [("— (reference for `build` cold)", None)]
+    return [("—", None)]
+
+
+def _ratio(r: Result, by_key: dict[tuple[int, str], Result]) -> str:
+    """casebook/hugo, medians, on the `build` cold row."""
+    hugo = by_key.get((r.size, "hugo"))
+    if r.measure.key != "build-cold" or r.median is None or not hugo or not hugo.median:
+        return "—"
+    return f"{r.median / hugo.median:.2f}"
 
 
 def _cell(text: str) -> str:
@@ -270,35 +359,47 @@ def _cell(text: str) -> str:
 
 def report(results: list[Result]) -> str:
     by_key = {(r.size, r.measure.key): r for r in results}
+    with_hugo = any(r.measure.hugo and r.times for r in results)
+    ratio_head, ratio_rule = (" casebook/hugo |", "---:|") if with_hugo else ("", "")
     lines = [
-        "| size | command | best s | median s | peak MiB | target |",
-        "|---:|---|---:|---:|---:|---|",
+        f"| size | command | best s | median s | peak MiB |{ratio_head} target |",
+        f"|---:|---|---:|---:|---:|{ratio_rule}---|",
     ]
     failures: list[str] = []
     for r in results:
-        target, limit = _target(r, by_key)
+        targets = _target(r, by_key)
+        target = "; ".join(text for text, _limit in targets)
         size = f"{r.size:,}"
+        label = f"{r.measure.label}, {r.note}" if r.note else r.measure.label
+        blank = " — |" if with_hugo else ""
         if r.skipped:
-            lines.append(f"| {size} | {r.measure.label} | skipped | — | — | {_cell(r.skipped)} |")
+            lines.append(f"| {size} | {label} | skipped | — | — |{blank} {_cell(r.skipped)} |")
             continue
         if r.failure:
             why = "timed out" if r.failure.timed_out else f"exit {r.failure.code}"
-            lines.append(f"| {size} | {r.measure.label} | FAILED ({why}) | — | — | {target} |")
+            lines.append(f"| {size} | {label} | FAILED ({why}) | — | — |{blank} {target} |")
             failures.append(f"- {size} {r.measure.label}: FAILED ({why})")
             failures.extend(f"      {line}" for line in r.failure.head or ["(no output)"])
             continue
         assert r.best is not None and r.median is not None
-        verdict = "" if limit is None else (" ✓" if r.median <= limit else " ✗")
+        median = r.median
+        target = "; ".join(text + ("" if limit is None else (" ✓" if median <= limit else " ✗"))
+                           for text, limit in targets)
         mib = "—" if r.rss_kib is None else f"{r.rss_kib / 1024:.1f}"
-        lines.append(f"| {size} | {r.measure.label} | {r.best:.3f} | {r.median:.3f} | {mib} "
-                     f"| {target}{verdict} |")
+        ratio = f" {_ratio(r, by_key)} |" if with_hugo else ""
+        lines.append(f"| {size} | {label} | {r.best:.3f} | {r.median:.3f} | {mib} |{ratio} "
+                     f"{_cell(target)} |")
     lines.append("")
     lines.append("✓/✗: the median against the target. Each row: 1 untimed warm-up run, then the "
-                 "timed runs; cold runs remove `.casebook-cache/` (validate) or `site/` (build) "
-                 "before every run.")
+                 "timed runs; cold runs remove `.casebook-cache/` (validate) or `site/` and "
+                 "`.casebook-cache/` (build) before every run; \"one case changed\" appends a "
+                 f"`{EDIT_HEADING}` entry (a new text each run) to one case file first. "
+                 "hugo: `hugo --quiet --ignoreCache` into a removed output folder with a fresh "
+                 "cache folder, on the same case files (bench/hugo.py); casebook/hugo is the "
+                 "ratio of the medians.")
     if failures:
         lines.append("")
-        lines.append("Failures (first lines of stderr, else stdout):")
+        lines.append("Failures (first lines of stderr, else stdout; of a traceback, the last):")
         lines.append("")
         lines.extend(failures)
     return "\n".join(lines)
@@ -353,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     if not exe.exists():
         found = shutil.which("casebook") if args.casebook is None else None
         exe = Path(found) if found else None
-    if exe is None:
+    needs_casebook = any(not m.hugo for m in MEASURES if m.key in keys)
+    if exe is None and needs_casebook:
         where = args.casebook or Path(sys.executable).parent / "casebook"
         print(f"run.py: no casebook executable at {where}; install the package or pass "
               "--casebook PATH", file=sys.stderr)
@@ -373,8 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         if not results:
             return 2
 
-    print(f"casebook benchmark — {exe}; Python {platform.python_version()}, "
-          f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+    hugo_exe = shutil.which("hugo") if "hugo" in keys else None
+    hugo_text = f", {hugo_version(hugo_exe)}" if hugo_exe else ""
+    print(f"casebook benchmark — {exe or 'no casebook'}; Python {platform.python_version()}"
+          f"{hugo_text}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
           f"repeat {args.repeat}, seed {args.seed}{', git' if args.git else ''}")
     print()
     print(report(results))

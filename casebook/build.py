@@ -31,7 +31,7 @@ from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity, ordered
 from casebook.export import export_row, to_csv, to_ics, to_json
 from casebook.interest import interest_context, interest_for_case
-from casebook.loader import Casebook, Task, load
+from casebook.loader import Casebook, Task, case_id, load
 from casebook.model import Case, Config, Creditor
 from casebook.render import environment, labels, template_dirs
 from casebook.views import CaseRow, CaseView, Commit, LetterLink, SiteView, case_row, case_view
@@ -263,7 +263,10 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
     exports: list[dict[str, Any]] = []
     rendered = 0
     for summary in casebook.files:
-        if summary.path in invalid or summary.path not in casebook.results:
+        if summary.path in invalid:
+            _remove_case(staging, case_id(summary.path))  # rendered before a casebook-wide check
+            continue
+        if summary.path not in casebook.results:
             continue
         row, export = casebook.results[summary.path]
         rows.append(row)
@@ -307,6 +310,11 @@ def _write_site(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]
 
 def _rendered_now(staging: Path, case_id: str) -> bool:
     return (staging / "cases" / f"{case_id}.html").exists()
+
+
+def _remove_case(staging: Path, case_id_: str) -> None:
+    (staging / "cases" / f"{case_id_}.html").unlink(missing_ok=True)
+    shutil.rmtree(staging / "letters" / case_id_, ignore_errors=True)
 
 
 def _link_previous(out: Path, staging: Path, case_id: str) -> None:

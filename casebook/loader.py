@@ -226,7 +226,7 @@ def _work(
         if store.summary(relative, key) is None:
             store.put_summary(relative, summary)
         summaries[relative] = summary
-        if task is not None and summary.valid:
+        if task is not None and summary.valid and result is not None:
             results[relative] = result
             store.put_result(relative, key, result)
     return summaries, results, len(jobs)
@@ -276,7 +276,8 @@ def _do(job: _Job) -> _Done:
     key = key or _digest(data)
     parsed = _parse(relative, data, config)
     case = parsed.case
-    result = task.run(case, config) if task is not None and case is not None else None
+    clean = not any(d.severity is Severity.ERROR for d in parsed.diagnostics)
+    result = task.run(case, config) if task is not None and case is not None and clean else None
     return relative, key, summarize(relative, key, parsed), result
 
 

@@ -41,3 +41,19 @@ def casebook(tmp_path: Path):  # type: ignore[no-untyped-def]
         return diagnose(tmp_path, today)
 
     return make
+
+
+# -- the real browser: Debian's Chromium, driven by Playwright ---------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+    """Playwright must use the system Chromium: no browser is ever downloaded."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }

@@ -1,0 +1,222 @@
+"""`casebook build` and `casebook letter`: what is written, when, and what a failure leaves."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from casebook import build as build_module
+from casebook.build import BuildFailed, build, place_of
+from casebook.cli import main
+from casebook.model import Creditor
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the demo casebook."""
+    target = tmp_path / "demo"
+    target.mkdir()
+    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
+    shutil.copytree(ROOT / "cases", target / "cases")
+    return target
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_writes_the_whole_site(demo: Path) -> None:
+    result = build(demo, DAY)
+    site = demo / "site"
+    assert result.written and result.cases == 20 and result.rendered == 20
+    for name in ("index.html", "actions.ics", "cases.csv", "casebook.json",
+                 "assets/casebook.css", "assets/casebook.js",
+                 "cases/il-portico.html", "cases/2026/officina-sala.html",
+                 "letters/il-portico/formal-notice.html", "letters/il-portico/formal-notice.txt",
+                 "letters/il-portico/statement.html",
+                 "letters/privati/conti-paolo/plan-confirmation.html",
+                 "letters/immobiliare-belvedere/dossier.html"):
+        assert (site / name).is_file(), name
+    exported = json.loads((site / "casebook.json").read_text())
+    assert [r["case"] for r in exported] == sorted(r["case"] for r in exported)
+    assert not list(demo.glob(".site.build-*"))
+
+
+def test_same_input_and_day_give_identical_bytes(demo: Path, tmp_path: Path) -> None:
+    build(demo, DAY)
+    first = tree(demo / "site")
+    shutil.rmtree(demo / "site")
+    shutil.rmtree(demo / ".casebook-cache")
+    build(demo, DAY)
+    assert tree(demo / "site") == first
+
+
+def test_nothing_changed_leaves_the_site_alone(demo: Path) -> None:
+    build(demo, DAY)
+    index = demo / "site" / "index.html"
+    before = index.stat().st_ino
+    result = build(demo, DAY)
+    assert not result.written
+    assert index.stat().st_ino == before
+
+
+def test_one_changed_case_is_the_only_one_rendered(demo: Path) -> None:
+    build(demo, DAY)
+    untouched = (demo / "site" / "cases" / "il-portico.html").stat().st_ino
+    path = demo / "cases" / "gelateria-donizetti.md"
+    path.write_text(path.read_text().replace("Gelateria Donizetti S.r.l.", "Gelateria Nuova"))
+    result = build(demo, DAY)
+    assert result.written and result.rendered == 1
+    assert "Gelateria Nuova" in (demo / "site" / "cases" / "gelateria-donizetti.html").read_text()
+    assert "Gelateria Nuova" in (demo / "site" / "index.html").read_text()
+    # the unchanged page is the same file, linked from the previous site
+    assert (demo / "site" / "cases" / "il-portico.html").stat().st_ino == untouched
+
+
+def test_another_day_renders_everything_again(demo: Path) -> None:
+    build(demo, DAY)
+    result = build(demo, date(2026, 11, 21))
+    assert result.rendered == 20
+
+
+def test_an_invalid_case_stops_the_build_and_keeps_the_site(demo: Path) -> None:
+    build(demo, DAY)
+    before = tree(demo / "site")
+    (demo / "cases" / "broken.md").write_text("---\ndebtor: {name: x}\ninvoices: 3\n---\n")
+    with pytest.raises(BuildFailed) as failed:
+        build(demo, DAY)
+    assert [d.path for d in failed.value.diagnostics if d.severity == "error"] == [
+        "cases/broken.md"]
+    assert tree(demo / "site") == before
+    assert not list(demo.glob(".site.build-*"))
+
+
+def test_keep_going_lists_the_invalid_files_on_the_dashboard(demo: Path) -> None:
+    (demo / "cases" / "broken.md").write_text("---\ndebtor: {name: x}\ninvoices: 3\n---\n")
+    result = build(demo, DAY, keep_going=True)
+    assert result.invalid == ["cases/broken.md"] and result.cases == 20
+    index = (demo / "site" / "index.html").read_text()
+    assert "cases/broken.md" in index
+    assert not (demo / "site" / "cases" / "broken.html").exists()
+
+
+def test_a_crash_while_rendering_keeps_the_previous_site(demo: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    build(demo, DAY)
+    before = tree(demo / "site")
+    calls = {"n": 0}
+    original = build_module.Renderer.write_case
+
+    def failing(self, case, out):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("disk on fire")
+        return original(self, case, out)
+
+    monkeypatch.setattr(build_module.Renderer, "write_case", failing)
+    with pytest.raises(RuntimeError):
+        build(demo, date(2026, 11, 21))
+    assert tree(demo / "site") == before
+    assert not list(demo.glob(".site.build-*"))
+
+
+def test_the_casebooks_own_template_overrides_the_shipped_one(demo: Path) -> None:
+    (demo / "templates").mkdir()
+    (demo / "templates" / "case.html").write_text(
+        "<p>{{ case.debtor.name }} owes {{ case.balance|money }}</p>\n")
+    build(demo, DAY)
+    page = (demo / "site" / "cases" / "il-portico.html").read_text()
+    assert page == "<p>Il Portico S.n.c. di Brembilla Dario &amp; C. owes 1.452,00\xa0€</p>\n"
+
+
+def test_a_template_cannot_read_outside_the_template_folders(demo: Path) -> None:
+    (demo / "secret.txt").write_text("s3cret")
+    (demo / "templates").mkdir()
+    (demo / "templates" / "case.html").write_text('{% include "../secret.txt" %}')
+    import jinja2
+
+    with pytest.raises(jinja2.TemplateNotFound):
+        build(demo, DAY)
+
+
+def test_git_history_on_the_case_page(demo: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(demo), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("-c", "user.name=Giulia", "-c", "user.email=g@example.it", "add", ".")
+    git("-c", "user.name=Giulia", "-c", "user.email=g@example.it", "commit", "-qm",
+        "Demo cases")
+    git("mv", "cases/il-portico.md", "cases/portico.md")
+    git("-c", "user.name=Luca", "-c", "user.email=l@example.it", "commit", "-qm",
+        "Rename Portico")
+    build(demo, DAY)
+    page = (demo / "site" / "cases" / "portico.html").read_text()
+    assert "Rename Portico" in page and "Demo cases" in page
+    assert "Luca" in page and "Giulia" in page
+
+
+def test_no_git_history_outside_a_repository(demo: Path) -> None:
+    build(demo, DAY)
+    assert "Demo cases" not in (demo / "site" / "cases" / "il-portico.html").read_text()
+
+
+def test_place_of_the_creditor() -> None:
+    assert place_of(Creditor(address="Via Verdi 2, 20121 Milano MI")) == "Milano"
+    assert place_of(Creditor(address="Via Provinciale 48\n24021 Albino BG")) == "Albino"
+    assert place_of(Creditor(address="1 High Street, London")) == "London"
+    assert place_of(Creditor()) == ""
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+def invoke(demo: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["-C", str(demo), "--today", "2026-11-20", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_build_command_exit_codes(demo: Path) -> None:
+    code, out, _ = invoke(demo, "build")
+    assert code == 0 and out.startswith("built site: 20 cases, 20 rendered") or "built" in out
+    code, out, _ = invoke(demo, "build")
+    assert code == 0 and "up to date" in out
+    (demo / "cases" / "broken.md").write_text("---\n---\n")
+    code, _, err = invoke(demo, "build")
+    assert code == 1
+    assert "cases/broken.md:1:1: error: the front matter is empty" in err
+    assert "the site was left as it was" in err
+    code, _, _ = invoke(demo, "build", "--keep-going")
+    assert code == 1
+
+
+def test_build_out_folder(demo: Path, tmp_path: Path) -> None:
+    code, _, _ = invoke(demo, "build", "--out", str(tmp_path / "public"))
+    assert code == 0
+    assert (tmp_path / "public" / "index.html").is_file()
+    assert not (demo / "site").exists()
+
+
+def test_letter_command(demo: Path, tmp_path: Path) -> None:
+    code, out, _ = invoke(demo, "letter", "il-portico")
+    assert code == 0 and "<html" in out  # the next action's letter: the formal notice
+    code, text, _ = invoke(demo, "letter", "il-portico", "diffida", "--format", "text")
+    assert code == 0 and "<" not in text.split("\n", 1)[0]
+    code, _, _ = invoke(demo, "letter", "il-portico", "statement", "--out",
+                        str(tmp_path / "s.html"))
+    assert code == 0 and (tmp_path / "s.html").read_text().startswith("<!")
+    code, _, err = invoke(demo, "letter", "gelateria-donizetti")
+    assert code == 1 and "has no letter" in err
+    code, _, err = invoke(demo, "letter", "il-portico", "nonsense")
+    assert code == 1 and "no letter 'nonsense'" in err
