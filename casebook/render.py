@@ -8,6 +8,7 @@ are formatted by Babel in the casebook's locale. Nothing here reads the clock.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -33,43 +34,91 @@ def labels(locale: str) -> dict[str, str]:
 
 
 class Formats:
-    """Babel formatting for one locale, exposed to templates as filters."""
+    """Babel formatting for one locale, exposed to templates as filters.
+
+    Babel decides every convention; since a site formats tens of thousands of amounts, the
+    separators and currency placement Babel uses are read once from a sample and applied with
+    Python's own formatting, after checking that both agree (else Babel formats every amount).
+    """
+
+    SAMPLES = ("0", "0.5", "7", "12.30", "999.99", "1000", "1234.56", "1234567.89",
+               "-5.25", "-1234.5")
 
     def __init__(self, locale: str, currency: str) -> None:
-        self.locale = LOCALES.get(locale, locale)
-        self.currency = currency
+        from babel import Locale
 
-    def money(self, amount: Decimal | None) -> str:
+        self.locale = Locale.parse(LOCALES.get(locale, locale))
+        self.currency = currency
+        self._dates: dict[tuple[date, str], str] = {}
+        self._money_layout = self._learn(lambda v: self._babel_money(v))
+        self._number_layout = self._learn(lambda v: self._babel_number(v))
+
+    def _babel_money(self, value: Decimal) -> str:
         from babel.numbers import format_currency
 
+        return str(format_currency(value, self.currency, locale=self.locale))
+
+    def _babel_number(self, value: Decimal) -> str:
+        from babel.numbers import format_decimal
+
+        return str(format_decimal(value, format="#,##0.00", locale=self.locale))
+
+    def _learn(self, babel: Any) -> tuple[str, str, str, str, str, str] | None:
+        positive = re.fullmatch(r"(\D*?)1(\D)234(\D)567(\D)89(\D*)",
+                                babel(Decimal("1234567.89")))
+        negative = re.fullmatch(r"(\D*?)1(\D)00(\D*)", babel(Decimal("-1.00")))
+        if positive is None or negative is None or positive[2] != positive[3]:
+            return None
+        layout = (positive[1], positive[2], positive[4], positive[5], negative[1], negative[3])
+        fast_agrees = all(self._apply(layout, Decimal(v)) == babel(Decimal(v))
+                          for v in self.SAMPLES)
+        return layout if fast_agrees else None
+
+    @staticmethod
+    def _apply(layout: tuple[str, str, str, str, str, str], value: Decimal) -> str:
+        prefix, group, point, suffix, neg_prefix, neg_suffix = layout
+        digits = f"{abs(value):,.2f}".replace(",", "\0").replace(".", point)
+        digits = digits.replace("\0", group)
+        if value < 0:
+            return neg_prefix + digits + neg_suffix
+        return prefix + digits + suffix
+
+    def money(self, amount: Decimal | None) -> str:
         if amount is None:
             return ""
         value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-        return str(format_currency(value, self.currency, locale=self.locale))
+        if self._money_layout is None:
+            return self._babel_money(value)
+        return self._apply(self._money_layout, value)
 
     def number(self, amount: Decimal | None) -> str:
         """An amount without the currency sign, for table columns."""
-        from babel.numbers import format_decimal
-
         if amount is None:
             return ""
         value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
-        return str(format_decimal(value, format="#,##0.00", locale=self.locale))
+        if self._number_layout is None:
+            return self._babel_number(value)
+        return self._apply(self._number_layout, value)
 
     def percent(self, rate: Decimal) -> str:
         from babel.numbers import format_decimal
 
         return f"{format_decimal(rate, format='0.00', locale=self.locale)}\u00a0%"
 
-    def date_long(self, day: date | None) -> str:
-        from babel.dates import format_date
+    def _date(self, day: date, pattern: str) -> str:
+        key = (day, pattern)
+        found = self._dates.get(key)
+        if found is None:
+            from babel.dates import format_date
 
-        return "" if day is None else str(format_date(day, "long", locale=self.locale))
+            found = self._dates[key] = str(format_date(day, pattern, locale=self.locale))
+        return found
+
+    def date_long(self, day: date | None) -> str:
+        return "" if day is None else self._date(day, "long")
 
     def date_short(self, day: date | None) -> str:
-        from babel.dates import format_date
-
-        return "" if day is None else str(format_date(day, "dd/MM/yyyy", locale=self.locale))
+        return "" if day is None else self._date(day, "dd/MM/yyyy")
 
 
 def template_dirs(root: Path | None) -> list[str]:

@@ -63,8 +63,13 @@ def settled(s: Situation) -> Action | None:
     last = max((p.date for p in s.payments), default=max(i.date for i in s.invoices))
     total = sum((i.amount for i in s.invoices), Decimal(0))
     return Action(status="settled", action="close", due=last, rule=2,
-                  reason=f"all {len(s.invoices)} invoices ({money(total)}) are paid, "
-                         f"the last payment on {last}: close the case")
+                  reason=f"{_all_invoices(len(s.invoices))} ({money(total)}) "
+                         f"{'is' if len(s.invoices) == 1 else 'are'} paid, the last payment "
+                         f"on {last}: close the case")
+
+
+def _all_invoices(count: int) -> str:
+    return "the invoice" if count == 1 else f"all {count} invoices"
 
 
 def on_hold(s: Situation) -> Action | None:

@@ -120,3 +120,15 @@ def test_the_plain_note_shortcut_on_prose_like_text(text: str) -> None:
 
     if text.strip():
         assert render_markdown(text) == _renderer().render(text), _PLAIN.fullmatch(text)
+
+
+@given(st.decimals(min_value=Decimal("-99999999.99"), max_value=Decimal("99999999.99"),
+                   places=2), st.sampled_from(["it", "en"]))
+@settings(max_examples=500)
+def test_money_formatting_agrees_with_babel(amount: Decimal, locale: str) -> None:
+    from casebook.render import Formats
+
+    formats = Formats(locale, "EUR")
+    assert formats._money_layout is not None
+    assert formats.money(amount) == formats._babel_money(amount)
+    assert formats.number(amount) == formats._babel_number(amount)

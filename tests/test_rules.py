@@ -128,7 +128,7 @@ RULE_2 = [
     Row("settled-due-last-payment",
         A + "payments: [{date: 2026-02-15, amount: 400.00}, {date: 2026-02-10, amount: 600.00}]",
         "", "2026-03-01", ("settled", "close", "2026-02-15"), 2,
-        "(1,000.00) are paid, the last payment on 2026-02-15"),
+        "the invoice (1,000.00) is paid, the last payment on 2026-02-15"),
     Row("payment-after-T-ignored",
         A + "payments: [{date: 2026-02-10, amount: 600.00}, {date: 2026-02-15, amount: 400.00}]",
         "", "2026-02-12", ("overdue", "reminder", "2026-02-01"), 7,
@@ -797,7 +797,8 @@ closed: {date: 2026-11-15, reason: paid in full}""",
 )
 # d0 = 07-31: +1 = 08-01, +20 = 08-20, +30 = 08-30, +45 = 09-14, +90 = 10-29.
 REPLAY_DAYS = [
-    ("2026-07-30", ("current", "none", None), "next due: invoice 2026/101 (1,220.00) on 2026-07-31"),
+    ("2026-07-30", ("current", "none", None),
+     "next due: invoice 2026/101 (1,220.00) on 2026-07-31"),
     ("2026-07-31", ("current", "none", None), "on 2026-07-31"),
     ("2026-08-01", ("overdue", "reminder", "2026-08-01"), "1,220.00 overdue since 2026-07-31"),
     ("2026-08-03", ("overdue", "written-reminder", "2026-08-20"), "reminder on 2026-08-03"),
@@ -816,7 +817,8 @@ REPLAY_DAYS = [
 ]
 
 
-@pytest.mark.parametrize(("today", "expect", "reason"), REPLAY_DAYS, ids=[d for d, *_ in REPLAY_DAYS])
+@pytest.mark.parametrize(("today", "expect", "reason"), REPLAY_DAYS,
+                         ids=[d for d, *_ in REPLAY_DAYS])
 def test_replay_of_a_case_through_the_ladder(today: str, expect: tuple[str, str, str | None],
                                              reason: str | None) -> None:
     action = assess(REPLAY, today).action
