@@ -154,7 +154,8 @@ def letter_context(view: CaseView, name: str, config: Config) -> Letter:
     statement = name in ("statement", "dossier", "plan-confirmation")
     invoices = view.open_invoices if statement else view.overdue_invoices or view.open_invoices
     numbers = ", ".join(i.number for i in invoices)
-    label = labels(config.locale).get("letter.reference", "Invoices")
+    key = "letter.reference_one" if len(invoices) == 1 else "letter.reference"
+    label = labels(config.locale).get(key, "Invoices")
     return Letter(
         id=name,
         deadline=view.today + timedelta(days=TERMS.get(name, DEFAULT_TERM)),

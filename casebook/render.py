@@ -130,8 +130,14 @@ def template_dirs(root: Path | None) -> list[str]:
 
 
 def environment(root: Path | None, locale: str, currency: str) -> jinja2.Environment:
+    shipped = template_dirs(None)[0]
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(template_dirs(root)),
+        # `shipped/NAME` always names the packaged template, so an override can extend it.
+        jinja2.PrefixLoader({"shipped": jinja2.FileSystemLoader(shipped)}),
+    ])
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(template_dirs(root), followlinks=False),
+        loader=loader,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

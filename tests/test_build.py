@@ -220,3 +220,14 @@ def test_letter_command(demo: Path, tmp_path: Path) -> None:
     assert code == 1 and "has no letter" in err
     code, _, err = invoke(demo, "letter", "il-portico", "nonsense")
     assert code == 1 and "no letter 'nonsense'" in err
+
+
+def test_an_override_can_extend_the_shipped_template(demo: Path) -> None:
+    target = demo / "templates" / "letters" / "it"
+    target.mkdir(parents=True)
+    shutil.copy(ROOT / "templates" / "examples" / "formal-notice-termination.html",
+                target / "formal-notice.html")
+    build(demo, DAY)
+    letter = (demo / "site" / "letters" / "il-portico" / "formal-notice.html").read_text()
+    assert "art. 1454 c.c." in letter and "risolto di diritto" in letter
+    assert "Il Portico S.n.c." in letter  # the rest of the shipped letter is still there
