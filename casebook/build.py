@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from casebook import __version__, githistory
 from casebook.assess import assess_case, urgency
 from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity, ordered
-from casebook.export import export_row, to_csv, to_ics, to_json
+from casebook.export import export_fields, to_csv, to_ics, to_json
 from casebook.interest import interest_context, interest_for_case
 from casebook.loader import Casebook, Task, case_id, load
 from casebook.model import Case, Config, Creditor
@@ -84,6 +85,7 @@ class Renderer:
         self.interest = interest_context(config.interest, today)
         self._env: jinja2.Environment | None = None
         self._text_env: jinja2.Environment | None = None
+        self._folders: set[Path] = set()
 
     @property
     def env(self) -> jinja2.Environment:
@@ -100,6 +102,11 @@ class Renderer:
         return self._text_env
 
     def view(self, case: Case, letters: tuple[str, ...] | None = None) -> CaseView:
+        return self._assessed(case, letters)[0]
+
+    def _assessed(self, case: Case, letters: tuple[str, ...] | None = None
+                  ) -> tuple[CaseView, dict[str, Any]]:
+        """The case's view and its export row, from one assessment."""
         assessment = assess_case(case, self.config, self.today)
         interest = interest_for_case(case, self.interest)
         wanted = letters if letters is not None else letters_for(assessment.action.letter,
@@ -111,8 +118,9 @@ class Renderer:
                        href="../" * depth + f"letters/{case.id}/{name}.html")
             for name in wanted
         )
-        return case_view(assessment.situation, assessment.action, interest,
+        view = case_view(assessment.situation, assessment.action, interest,
                          self.history.get(case.path, ()), links)
+        return view, export_fields(assessment, interest)
 
     def case_page(self, view: CaseView) -> str:
         base = "../" * (view.id.count("/") + 1)
@@ -126,14 +134,28 @@ class Renderer:
         return template.render(case=view, creditor=self.config.creditor, today=self.today,
                                base=base, letter=letter_context(view, name, self.config))
 
-    def write_case(self, case: Case, out: Path) -> tuple[CaseRow, dict[str, Any]]:
-        view = self.view(case)
-        _write(out / "cases" / f"{case.id}.html", self.case_page(view))
+    def dashboard_row(self, row: CaseRow) -> Markup:
+        """The case's row of the dashboard table, rendered here rather than in one long loop."""
+        html = self.env.get_template("_case_row.html").render(row=row, base="", today=self.today)
+        return Markup(html)
+
+    def write_case(self, case: Case, out: Path) -> tuple[CaseRow, dict[str, Any], Markup]:
+        view, export = self._assessed(case)
+        self._write(out / "cases" / f"{case.id}.html", self.case_page(view))
+        folder = out / "letters" / case.id
         for link in view.letters:
-            folder = out / "letters" / case.id
-            _write(folder / f"{link.id}.html", self.letter(view, link.id))
-            _write(folder / f"{link.id}.txt", self.letter(view, link.id, "txt"))
-        return case_row(view), export_row(case, self.config, self.today)
+            self._write(folder / f"{link.id}.html", self.letter(view, link.id))
+            self._write(folder / f"{link.id}.txt", self.letter(view, link.id, "txt"))
+        row = case_row(view)
+        return row, export, self.dashboard_row(row)
+
+    def _write(self, path: Path, text: str) -> None:
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
 
 
 def letters_for(next_letter: str | None, case: Case, status: str) -> tuple[str, ...]:
@@ -195,7 +217,8 @@ def _write(path: Path, text: str) -> None:
 _RENDERER: Renderer | None = None
 
 
-def _render_task(case: Case, config: Config, staging: Path) -> tuple[CaseRow, dict[str, Any]]:
+def _render_task(case: Case, config: Config, staging: Path
+                 ) -> tuple[CaseRow, dict[str, Any], Markup]:
     assert _RENDERER is not None
     return _RENDERER.write_case(case, staging)
 
@@ -262,6 +285,7 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
     invalid = sorted({d.path for d in errors})
     rows: list[CaseRow] = []
     exports: list[dict[str, Any]] = []
+    row_html: dict[str, Markup] = {}
     rendered = 0
     for summary in casebook.files:
         if summary.path in invalid:
@@ -269,16 +293,17 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
             continue
         if summary.path not in casebook.results:
             continue
-        row, export = casebook.results[summary.path]
+        row, export, html = casebook.results[summary.path]
         rows.append(row)
         exports.append(export)
+        row_html[row.id] = html
         if not _rendered_now(staging, row.id):
             _link_previous(out, staging, row.id)
         else:
             rendered += 1
     first_error = {p: next(d.message for d in errors if d.path == p) for p in invalid}
     site = SiteView(today=today, rows=tuple(sorted(rows, key=_row_urgency)),
-                    invalid=tuple((p, first_error[p]) for p in invalid))
+                    invalid=tuple((p, first_error[p]) for p in invalid), row_html=row_html)
     _write_site(casebook, site, exports, today, staging)
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(rows), rendered=rendered,
                        invalid=invalid, written=True)

@@ -385,3 +385,5 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+from casebook.serve_commands import COMMANDS as _SERVE
+for _command in _SERVE: main.add_command(_command)

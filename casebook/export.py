@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from functools import lru_cache, partial
 from typing import Any
 
-from casebook.assess import Row, assess_case, cents
-from casebook.interest import InterestContext, interest_context, interest_for_case
+from casebook.assess import Assessment, Row, assess_case, cents
+from casebook.interest import CaseInterest, InterestContext, interest_context, interest_for_case
 from casebook.loader import Task
 from casebook.model import Case, Config, InterestSettings
 
@@ -36,8 +36,12 @@ def _context(settings: InterestSettings, today: date) -> InterestContext:
 def export_row(case: Case, config: Config, today: date) -> Row:
     """The `next --json` fields plus interest, compensation, claim and the invoices."""
     assessment = assess_case(case, config, today)
-    interest = interest_for_case(case, _context(config.interest, today))
-    residual = assessment.situation.allocation.residual
+    return export_fields(assessment, interest_for_case(case, _context(config.interest, today)))
+
+
+def export_fields(assessment: Assessment, interest: CaseInterest) -> Row:
+    case, residual = assessment.case, assessment.situation.allocation.residual
+    issued = {i.number: i for i in assessment.situation.invoices}
     row = assessment.as_json()
     row.update({
         "kind": case.debtor.kind,
@@ -49,20 +53,16 @@ def export_row(case: Case, config: Config, today: date) -> Row:
         "invoices": [
             {
                 "number": item.number,
-                "date": invoice.date.isoformat(),
-                "due": invoice.due.isoformat(),
-                "amount": cents(invoice.amount),
+                "date": issued[item.number].date.isoformat(),
+                "due": item.due.isoformat(),
+                "amount": cents(item.amount),
                 "residual": cents(residual[item.number]),
                 "interest": cents(item.unpaid),
             }
-            for item, invoice in zip(interest.invoices, _counted(case, today), strict=True)
+            for item in interest.invoices
         ],
     })
     return row
-
-
-def _counted(case: Case, today: date) -> list[Any]:
-    return [i for i in case.invoices if i.date <= today]
 
 
 def export_task(today: date) -> Task:

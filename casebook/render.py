@@ -138,6 +138,8 @@ def environment(root: Path | None, locale: str, currency: str) -> jinja2.Environ
     ])
     env = jinja2.Environment(
         loader=loader,
+        auto_reload=False,  # one environment serves one build
+        bytecode_cache=_bytecode_cache(root),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -156,6 +158,19 @@ def environment(root: Path | None, locale: str, currency: str) -> jinja2.Environ
     env.globals.update({"t": lambda key: texts.get(key, key), "locale": locale,
                         "currency": currency})
     return env
+
+
+def _bytecode_cache(root: Path | None) -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the casebook's cache folder, so a build compiles only what
+    changed (the cache is keyed by each template's source)."""
+    if root is None:
+        return None
+    folder = root / ".casebook-cache" / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:

@@ -8,8 +8,8 @@ HTML (see `markdown`). Nothing here reads files or the clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -376,6 +376,7 @@ class SiteView:
     today: date
     rows: tuple[CaseRow, ...]  # every valid case, most urgent first
     invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
+    row_html: Mapping[str, str] = field(default_factory=dict)  # case id → its table row
 
     @property
     def agenda(self) -> tuple[CaseRow, ...]:
