@@ -251,13 +251,17 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
         from casebook.loader import load_config
 
         config, _, config_bytes = load_config(root)
+        if previous == stamp:  # the same day, templates and history: maybe nothing to do
+            current = load(root)  # cheap when warm: the validation cache answers
+            if previous_inputs == _inputs_key(current, config_bytes):
+                diagnostics = ordered(check(current, today))
+                invalid = sorted({d.path for d in diagnostics if d.severity is Severity.ERROR})
+                return BuildResult(out=out, diagnostics=diagnostics, invalid=invalid,
+                                   cases=sum(1 for f in current.files if f.valid) - len(invalid))
         _RENDERER = Renderer(root, config, today, githistory.histories(root))
         task = Task(f"build@{stamp}", partial(_render_task, staging=staging))
         casebook = load(root, task=task, use_results=previous == stamp, progress=progress)
         inputs = _inputs_key(casebook, config_bytes)
-        if previous == stamp and previous_inputs == inputs:
-            diagnostics = ordered(check(casebook, today))
-            return BuildResult(out=out, diagnostics=diagnostics, cases=len(casebook.results))
         result = _finish(casebook, today, out, staging, keep_going)
         _write(staging / STAMP_FILE, f"{stamp}\n{inputs}\n")
         swap(staging, out)

@@ -16,7 +16,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -267,7 +267,7 @@ def _front_matter(text: str) -> _Front:
 
 def _add_section(front: _Front, key: str, item: Fields) -> str:
     """A new `key:` list at the end of the front matter."""
-    column = front.root.value[0][0].start_mark.column
+    column: int = front.root.value[0][0].start_mark.column
     yaml_lines = front.text[front.starts[0]:front.end].split("\n")[:-1]
     blank = [not line.strip() for line in yaml_lines]
     gap = front.nl if any(blank) and not blank[-1] else ""
@@ -362,7 +362,7 @@ def _flow_mapping(item: Fields) -> str:
 
 
 def _quoted(value: str | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else str(json.dumps(value, ensure_ascii=False))
 
 
 def _scalar(value: str | None) -> str | None:
@@ -391,7 +391,8 @@ def verify(before: Parsed, after: Parsed, section: str, item: object) -> list[Di
     if new is None or errors:
         raise Refused("the file would not validate after the change, so it was left as it "
                       "was:\n" + "\n".join(d.format() for d in errors or after.diagnostics))
-    expected = dataclasses.replace(old, **{section: (*getattr(old, section), item)})
+    grown: dict[str, Any] = {section: (*getattr(old, section), item)}
+    expected = dataclasses.replace(old, **grown)
     if _facts(new) != _facts(expected):
         raise Refused(_mismatch(section))
     return added
@@ -432,9 +433,3 @@ def _facts(value: Any) -> Any:
         return value.replace("\r\n", "\n").replace("\r", "")
     return value
 
-
-Insert = Callable[[str, Any], str]
-INSERTS: dict[str, Insert] = {
-    "log": insert_log, "payments": insert_payment, "promises": insert_promise,
-    "disputes": insert_dispute,
-}

@@ -10,6 +10,7 @@ errors in the pages. This module never prints: the CLI gets an `Outcome` per reb
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import io
@@ -145,10 +146,8 @@ class Watcher:
                 continue
             if current is not None:
                 del self._watched[name]
-                try:
+                with contextlib.suppress(KeyError):  # already gone with its folder
                     self.observer.unschedule(current[0])
-                except KeyError:
-                    pass
             if identity is not None:
                 watch = self.observer.schedule(self.handler, str(folder), recursive=True,
                                                event_filter=EVENT_FILTER)
@@ -287,10 +286,8 @@ def _exception_lines(exc: Exception, root: Path) -> tuple[str, ...]:
     line = getattr(exc, "lineno", None)
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if isinstance(where, str):
-        try:
+        with contextlib.suppress(ValueError):
             where = Path(where).resolve().relative_to(root).as_posix()
-        except ValueError:
-            pass
         return (f"{where}:{line or 1}:1: error: {message}",)
     return (f"error: {type(exc).__name__}: {message}",)
 
@@ -362,8 +359,8 @@ class Preview:
     @property
     def url(self) -> str:
         assert self.server is not None
-        host, port = self.server.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        host, port = (str(part) for part in self.server.server_address[:2])
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
     def close(self) -> None:

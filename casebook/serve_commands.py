@@ -26,8 +26,8 @@ def watch(obj: Context) -> None:
 
     preview = Preview(obj.root, _today(obj), report=_reporter("site/ left as it was"))
     try:
-        preview.rebuild()  # before any thread starts: a big build forks its workers
-        preview.watch()
+        preview.watch()  # first, so that a save during the first build is not missed
+        preview.rebuild()
         click.echo("watching cases/, templates/ and casebook.yml (Ctrl-C to stop)")
         preview.run()
     except KeyboardInterrupt:
@@ -51,8 +51,8 @@ def serve(obj: Context, port: int, host: str) -> None:
                       report=_reporter("still serving the last good site"))
     preview.bind(host, port)  # a busy port fails here, before any work
     try:
-        preview.rebuild()  # failed: serve what exists, with the errors on top
         preview.watch()
+        preview.rebuild()  # failed: serve what exists, with the errors on top
         preview.start_server()
         click.echo(f"serving {preview.url} with live reload (Ctrl-C to stop)")
         preview.run()
