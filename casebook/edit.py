@@ -74,6 +74,8 @@ def parse_any_day(text: str, what: str = "the date") -> date:
 def parse_amount(text: str) -> Decimal:
     """A positive amount with at most two decimals, exactly."""
     value = text.strip()
+    if value.startswith("-") and _AMOUNT.fullmatch(value[1:]):
+        raise Refused(f"the amount must be more than zero, found {value}")
     if not _AMOUNT.fullmatch(value):
         raise Refused(f"{text!r} is not an amount: write it like 1220.00 (digits, a dot for "
                       "decimals, at most two decimals, no thousands separator)")

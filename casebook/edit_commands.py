@@ -161,8 +161,8 @@ def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str |
             method=edit.one_line(method, "the method"),
             reference=edit.one_line(reference, "the reference"))
         _write(opened, "payments", payment, edit.insert_payment)
-    on = f" on invoice {payment.invoice}" if payment.invoice else ""
-    click.echo(f"recorded a payment of {payment.amount:.2f} of {payment.date}{on} "
+    paid = f" to invoice {payment.invoice}" if payment.invoice else ""
+    click.echo(f"recorded a payment of {payment.amount:.2f} on {payment.date}{paid} "
                f"in {opened.relative}")
 
 
@@ -190,7 +190,7 @@ def promise(obj: Context, case_id: str, by: str, amount: str | None, day: str | 
                             amount=None if amount is None else edit.parse_amount(amount))
         _write(opened, "promises", item, edit.insert_promise)
     what = "the overdue balance" if item.amount is None else f"{item.amount:.2f}"
-    click.echo(f"recorded a promise of {made} to pay {what} by {promised} "
+    click.echo(f"recorded a promise made on {made} to pay {what} by {promised} "
                f"in {opened.relative}")
 
 
@@ -217,7 +217,8 @@ def dispute(obj: Context, case_id: str, invoice: str | None, reason: str,
             raise edit.Refused("the reason must not be empty")
         _write(opened, "disputes", item, edit.insert_dispute)
     about = f"invoice {item.invoice}" if item.invoice else "the whole case"
-    click.echo(f"recorded a dispute of {item.opened} about {about} in {opened.relative}")
+    click.echo(f"recorded a dispute opened on {item.opened} about {about} "
+               f"in {opened.relative}")
 
 
 COMMANDS: tuple[click.Command, ...] = (log, pay, promise, dispute)

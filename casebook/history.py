@@ -420,6 +420,8 @@ def _relative(path: str, prefix: str) -> str:
 
 def _commits_after(root: Path, since: str) -> set[str]:
     try:
+        if since.startswith("-"):  # never let a revision be read as an option of git
+            raise CasebookError(since)
         _git(root, "rev-parse", "--verify", "--quiet", f"{since}^{{commit}}")
     except CasebookError:
         raise CasebookError(f"unknown revision {since!r}: --since takes a commit, a tag or "
