@@ -347,7 +347,8 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
 def test_html_gets_the_script_on_the_way_and_other_files_do_not(served: Preview) -> None:
     status, headers, body = get(served.url)
     assert status == 200 and headers["Cache-Control"] == "no-store"
-    assert b"/__casebook/wait?build=1" in body and body.rstrip().endswith(b"</html>")
+    assert b"var build = 1," in body and b"/__casebook/wait" in body
+    assert body.rstrip().endswith(b"</script></body>\n</html>")
     assert b"__casebook" not in (served.out / "index.html").read_bytes()
     _, _, css = get(served.url + "assets/casebook.css")
     assert css == (served.out / "assets" / "casebook.css").read_bytes()
