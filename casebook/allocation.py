@@ -19,7 +19,7 @@ from casebook.model import Invoice, Payment
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Application:
     """An amount of one payment applied to the capital of one invoice."""
 
@@ -29,7 +29,7 @@ class Application:
     payment: int  # the payment's index in the sequence given to `allocate`
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Allocation:
     """Residual capital per invoice number (every counted invoice, in file order)."""
 

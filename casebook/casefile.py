@@ -39,7 +39,7 @@ _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
 DEBTOR_KINDS = ("business", "consumer", "public")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Parsed:
     case: Case | None
     diagnostics: tuple[Diagnostic, ...]

@@ -25,7 +25,7 @@ STEP_KEYS = ("plan_fallback", "stalling_step", "direct_contact_before")
 METHODS = ("commercial", "legal", "none")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LoadedConfig:
     config: Config
     diagnostics: tuple[Diagnostic, ...]

@@ -113,7 +113,7 @@ def _period_start(day: date, method: RatedMethod) -> date:
     return date(day.year, month, 1)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RateGap:
     """Days interest would run on but no row of a table covers; `message` says how to add one."""
 
@@ -146,7 +146,7 @@ def _start_gap(method: RatedMethod, number: str, first: date, last: date) -> Rat
     return RateGap(method=method, first=first, last=last, message=message)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InterestContext:
     """What every case of one casebook shares: settings, merged tables and the end date."""
 
@@ -203,7 +203,7 @@ def _methods_in_use(settings: InterestSettings) -> set[InterestMethod]:
 # --- segments ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Segment:
     """Interest on a constant capital at a constant rate, both end days included."""
 
@@ -265,7 +265,7 @@ def _capital_on(capital: Sequence[tuple[date, Decimal]], day: date) -> Decimal:
 # --- imputation -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Imputed:
     """What one payment paid on one invoice: interest first or capital first, per settings."""
 
@@ -344,7 +344,7 @@ def _impute(
 # --- results ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InvoiceInterest:
     number: str
     due: date
@@ -365,7 +365,7 @@ class InvoiceInterest:
         return self.accrued - self.interest_paid
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseInterest:
     method: InterestMethod
     imputation: Imputation

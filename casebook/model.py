@@ -34,7 +34,7 @@ CHANNEL_ALIASES: Mapping[str, str] = {
 DIRECT_CHANNELS: frozenset[str] = frozenset({"phone", "visit", "meeting"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Pos:
     """A 1-based line and column in a file, for diagnostics."""
 
@@ -45,7 +45,7 @@ class Pos:
 NOWHERE = Pos(1, 1)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Debtor:
     name: str
     kind: DebtorKind = "business"
@@ -57,7 +57,7 @@ class Debtor:
     contact: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Invoice:
     number: str
     date: dt.date
@@ -67,7 +67,7 @@ class Invoice:
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Payment:
     date: dt.date
     amount: Decimal
@@ -77,7 +77,7 @@ class Payment:
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Dispute:
     opened: dt.date
     invoice: str | None = None
@@ -86,7 +86,7 @@ class Dispute:
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Promise:
     made: dt.date
     by: dt.date
@@ -94,14 +94,14 @@ class Promise:
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Instalment:
     due: dt.date
     amount: Decimal
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     agreed: dt.date
     instalments: tuple[Instalment, ...]
@@ -114,21 +114,21 @@ class Plan:
         return sum((i.amount for i in self.instalments), Decimal(0))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Hold:
     until: dt.date
     reason: str | None = None
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Closed:
     date: dt.date
     reason: str | None = None
     pos: Pos = NOWHERE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class LogEntry:
     """One dated heading of the contact log and the Markdown note under it."""
 
@@ -144,7 +144,7 @@ class LogEntry:
         return self.channel != "note"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Case:
     id: str
     path: str  # relative to the casebook root, with forward slashes
@@ -166,7 +166,7 @@ class Case:
 # --- casebook.yml ---------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Step:
     id: str
     after: int
@@ -176,7 +176,7 @@ class Step:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Policy:
     """One escalation policy; `None` in a rule's field means that rule is off."""
 
@@ -213,7 +213,7 @@ class Policy:
         return tuple(self._index)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Creditor:
     name: str | None = None
     address: str | None = None
@@ -225,7 +225,7 @@ class Creditor:
     signature: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RateRow:
     """An interest rate in percent per year, in force from `start` until the next row."""
 
@@ -234,7 +234,7 @@ class RateRow:
     source: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InterestSettings:
     business: InterestMethod = "commercial"
     consumer: InterestMethod = "legal"
@@ -248,7 +248,7 @@ class InterestSettings:
         return method
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
     policy: Policy
     creditor: Creditor = Creditor()

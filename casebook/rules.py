@@ -18,7 +18,7 @@ from casebook.situation import Situation, days
 NONE = "none"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Action:
     status: str
     action: str
@@ -156,7 +156,7 @@ def _plan_fallback(s: Situation, plan: Plan, number: int, broken: date,
 # -- rule 6: promises -------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Promise:
     promise: Promise
     amount: Decimal

@@ -34,7 +34,7 @@ def bucket_of(days_late: int) -> int:
     return 3 if days_late <= 90 else 4
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InvoiceView:
     number: str
     date: dt.date
@@ -49,7 +49,7 @@ class InvoiceView:
     compensation: Decimal
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentView:
     date: dt.date
     amount: Decimal
@@ -58,7 +58,7 @@ class PaymentView:
     reference: str | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class PromiseView:
     made: date
     by: date
@@ -67,7 +67,7 @@ class PromiseView:
     deadline: date  # by + grace
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InstalmentView:
     number: int
     due: date
@@ -75,7 +75,7 @@ class InstalmentView:
     state: str  # paid | missed | pending
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class PlanView:
     agreed: date
     confirmed: date | None
@@ -86,7 +86,7 @@ class PlanView:
     instalments: tuple[InstalmentView, ...]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class DisputeView:
     invoice: str | None
     opened: date
@@ -95,7 +95,7 @@ class DisputeView:
     open: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SegmentView:
     invoice: str
     first: date
@@ -106,7 +106,7 @@ class SegmentView:
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class InterestView:
     method: str  # commercial | legal | none
     interest_to: date
@@ -121,7 +121,7 @@ class InterestView:
     gap: str | None  # the missing rate period, if interest stops before the day
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class LogView:
     date: dt.date
     channel: str
@@ -131,7 +131,7 @@ class LogView:
     is_contact: bool
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Commit:
     date: str  # ISO date of the commit
     author: str
@@ -139,14 +139,14 @@ class Commit:
     hash: str  # short hash
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class LetterLink:
     id: str  # reminder | written-reminder | … | plan-confirmation | statement | dossier
     title: str
     href: str  # relative to the page that shows it
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseView:
     id: str
     path: str
@@ -198,7 +198,7 @@ class CaseView:
         return sum((i.residual for i in self.invoices if i.disputed), ZERO)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class CaseRow:
     """One case on the dashboard: small, so that 10,000 of them travel cheaply."""
 
@@ -369,7 +369,7 @@ def _aging(s: Situation) -> tuple[Decimal, ...]:
     return tuple(amounts)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteView:
     """The dashboard."""
 
