@@ -33,6 +33,13 @@ def labels(locale: str) -> dict[str, str]:
     return merged
 
 
+class Labels(dict[str, str]):
+    """Interface labels; a missing key shows as itself rather than failing the page."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
 class Formats:
     """Babel formatting for one locale, exposed to templates as filters.
 
@@ -154,8 +161,10 @@ def environment(root: Path | None, locale: str, currency: str) -> jinja2.Environ
         "date_long": formats.date_long,
         "date_short": formats.date_short,
     })
-    texts = labels(locale)
-    env.globals.update({"t": lambda key: texts.get(key, key), "locale": locale,
+    texts = Labels(labels(locale))
+    # `T[key]` is a plain lookup, far cheaper in a template than calling a function;
+    # `t(key)` stays for user templates written against it.
+    env.globals.update({"T": texts, "t": texts.__getitem__, "locale": locale,
                         "currency": currency})
     return env
 
