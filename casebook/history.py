@@ -32,7 +32,7 @@ class HistoryUnavailable(CasebookError):
     """No git, or no repository: the history cannot be read at all."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """One fact added (+), removed (-) or changed (~) between two versions of a case."""
 
@@ -45,7 +45,7 @@ class Change:
         return f"{self.sign} {self.text}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class CommitFacts:
     """One commit that touched the case file, and what it did to the facts."""
 
@@ -91,7 +91,7 @@ class _Show:
         return "" if value in (None, "", ()) else before + self(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Fact:
     """How one kind of listed fact is matched between versions and named in a change line."""
 
@@ -281,7 +281,7 @@ _FIELD = "\x1f"
 _FORMAT = f"--format={_RECORD}%H{_FIELD}%h{_FIELD}%ad{_FIELD}%an{_FIELD}%P{_FIELD}%s"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Entry:
     """One commit of `git log --follow`, with the file's path there and at its parent."""
 
