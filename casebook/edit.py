@@ -31,7 +31,7 @@ from casebook.model import CHANNELS, Case, Dispute, LogEntry, Payment, Policy, P
 from casebook.yamlread import YamlSyntaxError, compose, is_null
 
 BOM = "\ufeff"
-_AMOUNT = re.compile(r"\d+(?:\.\d{1,2})?")
+_AMOUNT = re.compile(r"[+-]?\d+(?:\.\d{1,2})?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Characters YAML counts as line breaks where a split on "\n" would not: marks would drift.
 _ODD_BREAKS = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
@@ -74,8 +74,6 @@ def parse_any_day(text: str, what: str = "the date") -> date:
 def parse_amount(text: str) -> Decimal:
     """A positive amount with at most two decimals, exactly."""
     value = text.strip()
-    if value.startswith("-") and _AMOUNT.fullmatch(value[1:]):
-        raise Refused(f"the amount must be more than zero, found {value}")
     if not _AMOUNT.fullmatch(value):
         raise Refused(f"{text!r} is not an amount: write it like 1220.00 (digits, a dot for "
                       "decimals, at most two decimals, no thousands separator)")
@@ -155,7 +153,9 @@ def heading(entry: LogEntry) -> str:
 def insert_log(text: str, entry: LogEntry) -> str:
     """The text with `entry` appended after everything else, one blank line before it."""
     body, bom = _without_bom(text)
-    _front_matter(body)  # refuse a file without front matter
+    split = split_front_matter(body)
+    if isinstance(split, str):
+        raise Refused(split)
     nl = newline_of(body)
     block = nl.join([heading(entry), *entry.note.split("\n")] if entry.note else [heading(entry)])
     ends = body.endswith("\n")
@@ -340,6 +340,9 @@ def _dash(front: _Front, sequence: SequenceNode, item: Node) -> tuple[int, int]:
 def _last_content_line(front: _Front, node: Node) -> int:
     """The YAML line of the last character that belongs to `node` (marks of block nodes
     reach on to the next token, past blank lines and comments)."""
+    while isinstance(node, MappingNode | SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, MappingNode) else last
     end = front.offset(node.end_mark.line, node.end_mark.column)
     while end > front.starts[0] and front.text[end - 1] in " \t\r\n":
         end -= 1
@@ -391,8 +394,8 @@ def verify(before: Parsed, after: Parsed, section: str, item: object) -> list[Di
     added = _new_diagnostics(before.diagnostics, after.diagnostics)
     errors = [d for d in added if d.severity is Severity.ERROR]
     if new is None or errors:
-        raise Refused("the file would not validate after the change, so it was left as it "
-                      "was:\n" + "\n".join(d.format() for d in errors or after.diagnostics))
+        raise Refused("the file would not validate after the change:\n"
+                      + "\n".join(d.format() for d in errors or after.diagnostics))
     grown: dict[str, Any] = {section: (*getattr(old, section), item)}
     expected = dataclasses.replace(old, **grown)
     if _facts(new) != _facts(expected):

@@ -58,14 +58,15 @@ class _Opened:
 def _open(obj: Context, case_text: str) -> _Opened:
     from casebook.casefile import read_case
     from casebook.cli import _case_id
-    from casebook.loader import load_config
+    from casebook.config import CONFIG_NAME, read_config
 
     case_id = _case_id(case_text)
     relative = f"cases/{case_id}.md"
     path = obj.root / relative
     if not _CASE_ID.fullmatch(case_id) or not path.is_file():
         raise UnknownCase(case_text)
-    config = load_config(obj.root)[0]
+    config_path = obj.root / CONFIG_NAME
+    config = read_config(config_path.read_bytes() if config_path.is_file() else None).config
     data = path.read_bytes()
     parsed = read_case(case_id, relative, data, config)
     if parsed.case is None:
@@ -91,7 +92,11 @@ def _write(opened: _Opened, section: str, item: Any, insert: Callable[[str, Any]
     if current != opened.data:
         raise CasebookError(f"{opened.relative} changed on disk while casebook was working on "
                             "it; nothing was written: run the command again")
-    write_atomic(opened.path, data)
+    try:
+        write_atomic(opened.path, data)
+    except OSError as exc:
+        raise CasebookError(f"cannot write {opened.relative}: {exc.strerror or exc}; "
+                            "it was left as it was") from None
     for diagnostic in warnings:
         click.echo(diagnostic.format(), err=True)
 
