@@ -385,9 +385,14 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-from casebook.serve_commands import COMMANDS as _SERVE  # noqa: E402, I001
-for _command in _SERVE: main.add_command(_command)  # noqa: E701
-from casebook.history_command import COMMANDS as _HISTORY  # noqa: E402, I001
-for _command in _HISTORY: main.add_command(_command)  # noqa: E701
-from casebook.edit_commands import COMMANDS  # noqa: E402, I001
-for command in COMMANDS: main.add_command(command)  # noqa: E701
+def _add_commands() -> None:
+    """The commands that live in their own modules (each imports its work when it runs)."""
+    from casebook.edit_commands import COMMANDS as edit
+    from casebook.history_command import COMMANDS as history
+    from casebook.serve_commands import COMMANDS as serve
+
+    for command in (*edit, *history, *serve):
+        main.add_command(command)
+
+
+_add_commands()
