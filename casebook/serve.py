@@ -439,15 +439,16 @@ class PageHandler(SimpleHTTPRequestHandler):
         path = self.translate_path(self.path)
         if os.path.isdir(path) and urlsplit(self.path).path.endswith("/"):
             path = os.path.join(path, "index.html")
-        if not path.endswith(".html") or not os.path.isfile(path):
+        status, page = 200, None
+        if path.endswith(".html") and os.path.isfile(path):
+            with contextlib.suppress(OSError):
+                page = Path(path).read_bytes()
+        elif urlsplit(self.path).path in ("/", "/index.html"):
+            status, page = 503, NO_SITE_YET  # the first build failed: show why, then reload
+        if page is None:
             return super().send_head()  # other files, folder redirects and 404s
-        try:
-            page = Path(path).read_bytes()
-        except OSError:
-            self.send_error(404, "File not found")
-            return None
         body = inject(page, *self.server.site.snapshot())
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -459,6 +460,10 @@ class PageHandler(SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+
+NO_SITE_YET = (b"<!doctype html><html><head><meta charset=\"utf-8\"><title>casebook</title>"
+               b"</head><body><p>No site yet: the build has not succeeded.</p></body></html>")
 
 
 def inject(page: bytes, build: int, errors: Sequence[str]) -> bytes:

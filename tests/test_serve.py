@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -308,7 +309,7 @@ def taken() -> Iterator[int]:
 
 
 def test_a_busy_port_is_a_one_line_error(tmp_path: Path, taken: int) -> None:
-    with pytest.raises(PortBusy, match=f"port {taken} on 127.0.0.1 is in use"):
+    with pytest.raises(PortBusy, match=re.escape(f"port {taken} on 127.0.0.1 is in use")):
         bind("127.0.0.1", taken, LiveSite(), tmp_path)
     result = CliRunner().invoke(main, ["-C", str(tmp_path), "serve", "--port", str(taken)])
     assert result.exit_code == 1
@@ -319,7 +320,7 @@ def test_a_busy_port_is_a_one_line_error(tmp_path: Path, taken: int) -> None:
 
 
 def test_a_bad_host_is_a_one_line_error(tmp_path: Path) -> None:
-    with pytest.raises(CasebookError, match="cannot serve on 192.0.2.1 port 0"):
+    with pytest.raises(CasebookError, match=re.escape("cannot serve on 192.0.2.1 port 0")):
         bind("192.0.2.1", 0, LiveSite(), tmp_path)  # TEST-NET: not an address of this machine
 
 
@@ -361,6 +362,25 @@ def test_html_gets_the_script_on_the_way_and_other_files_do_not(served: Preview)
 
 def test_the_url_is_on_127_0_0_1(served: Preview) -> None:
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", served.url)
+
+
+def test_without_a_site_the_root_shows_why(tmp_path: Path) -> None:
+    fake = FakeBuild()
+    fake.failing = [Diagnostic("casebook.yml", 1, 1, Severity.ERROR, "yaml", "bad config")]
+    preview = Preview(tmp_path, lambda: DAY, builder=fake)
+    preview.bind("127.0.0.1", 0)
+    preview.rebuild()
+    preview.start_server()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            get(preview.url)
+        assert answer.value.code == 503
+        body = answer.value.read()
+        assert b"casebook.yml:1:1: error: bad config" in body and b"var build = 1," in body
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            get(preview.url + "cases/rossi.html")
+    finally:
+        preview.close()
 
 
 @pytest.mark.parametrize("command", [["watch"], ["serve", "--port", "0"]])
