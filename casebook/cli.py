@@ -156,9 +156,9 @@ def new(obj: Context, slug: str, name: str, kind: str, owner: str | None) -> Non
 
 def json_lines(items: list[dict[str, Any]]) -> str:
     """A JSON array with one object per line: valid JSON, and a readable, greppable diff."""
-    if not items:
-        return "[]"
-    return "[\n" + ",\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n]"
+    from casebook.export import to_json
+
+    return to_json(items).rstrip("\n")
 
 
 def _colour() -> bool | None:
