@@ -122,6 +122,16 @@ class Renderer:
                          self.history.get(case.path, ()), links)
         return view, export_fields(assessment, interest)
 
+    def prepare(self) -> None:
+        """Compile every template once, here, so the worker processes forked after this
+        inherit them instead of each compiling its own."""
+        locale = self.config.locale
+        for name in ("case.html", "_case_row.html"):
+            self.env.get_template(name)
+        for name in (*LADDER_LETTERS, *EXTRA_LETTERS):
+            self.env.get_template(f"letters/{locale}/{name}.html")
+            self.text_env.get_template(f"letters/{locale}/{name}.txt")
+
     def case_page(self, view: CaseView) -> str:
         base = "../" * (view.id.count("/") + 1)
         return self.env.get_template("case.html").render(
@@ -259,6 +269,7 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
                 return BuildResult(out=out, diagnostics=diagnostics, invalid=invalid,
                                    cases=sum(1 for f in current.files if f.valid) - len(invalid))
         _RENDERER = Renderer(root, config, today, githistory.histories(root))
+        _RENDERER.prepare()
         task = Task(f"build@{stamp}", partial(_render_task, staging=staging))
         casebook = load(root, task=task, use_results=previous == stamp, progress=progress)
         inputs = _inputs_key(casebook, config_bytes)

@@ -251,10 +251,19 @@ def build(obj: Context, out: Path | None, keep_going: bool) -> None:
     from casebook.build import BuildFailed
     from casebook.build import build as make
     from casebook.diagnostics import summary
+    from casebook.errors import CasebookError
+
+    import jinja2
 
     with _progress("Rendering") as progress:
         try:
             result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or ""
+            line = getattr(exc, "lineno", None)
+            at = f"{where}:{line}: " if where and line else (f"{where}: " if where else "")
+            raise CasebookError(f"template error: {at}{exc.message or exc}; "
+                                "the site was left as it was") from None
         except BuildFailed as failed:
             for diagnostic in failed.diagnostics:
                 click.echo(diagnostic.format(), err=True)

@@ -231,3 +231,15 @@ def test_an_override_can_extend_the_shipped_template(demo: Path) -> None:
     letter = (demo / "site" / "letters" / "il-portico" / "formal-notice.html").read_text()
     assert "art. 1454 c.c." in letter and "risolto di diritto" in letter
     assert "Il Portico S.n.c." in letter  # the rest of the shipped letter is still there
+
+
+def test_a_broken_template_is_a_one_line_error_and_keeps_the_site(demo: Path) -> None:
+    build(demo, DAY)
+    before = tree(demo / "site")
+    (demo / "templates").mkdir()
+    (demo / "templates" / "case.html").write_text("{% if %}\n")
+    code, _, err = invoke(demo, "build")
+    assert code == 1
+    assert err.startswith("Error: template error: ") and "case.html:1" in err
+    assert "Traceback" not in err
+    assert tree(demo / "site") == before
