@@ -248,12 +248,12 @@ def export(obj: Context, fmt: str) -> None:
 @click.pass_obj
 def build(obj: Context, out: Path | None, keep_going: bool) -> None:
     """Render the dashboard, case pages, letters and exports into site/."""
+    import jinja2
+
     from casebook.build import BuildFailed
     from casebook.build import build as make
     from casebook.diagnostics import summary
     from casebook.errors import CasebookError
-
-    import jinja2
 
     with _progress("Rendering") as progress:
         try:
