@@ -273,7 +273,11 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
         task = Task(f"build@{stamp}", partial(_render_task, staging=staging))
         casebook = load(root, task=task, use_results=previous == stamp, progress=progress)
         inputs = _inputs_key(casebook, config_bytes)
-        result = _finish(casebook, today, out, staging, keep_going)
+        try:
+            result = _finish(casebook, today, out, staging, keep_going)
+        except _PreviousIncomplete:  # a page to reuse is gone: render every case afresh
+            casebook = load(root, task=task, use_results=False, progress=progress)
+            result = _finish(casebook, today, out, staging, keep_going)
         _write(staging / STAMP_FILE, f"{stamp}\n{inputs}\n")
         swap(staging, out)
         return result
@@ -358,9 +362,15 @@ def _remove_case(staging: Path, case_id_: str) -> None:
     shutil.rmtree(staging / "letters" / case_id_, ignore_errors=True)
 
 
+class _PreviousIncomplete(Exception):
+    """The previous site lacks a page that was to be reused (someone deleted it)."""
+
+
 def _link_previous(out: Path, staging: Path, case_id: str) -> None:
     """Hard-link an unchanged case's page and letters from the previous site."""
     page = out / "cases" / f"{case_id}.html"
+    if not page.is_file():
+        raise _PreviousIncomplete(case_id)
     _link(page, staging / "cases" / f"{case_id}.html")
     letters = out / "letters" / case_id
     if letters.is_dir():

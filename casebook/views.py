@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from casebook.interest import CaseInterest
 from casebook.markdown import render_markdown
-from casebook.model import Closed, Debtor, Hold, Plan, Promise
+from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
 from casebook.rules import Action
 from casebook.situation import Situation, covered, days
 
@@ -269,10 +269,7 @@ def case_view(
     )
 
 
-def _log_view(entry: object) -> LogView:
-    from casebook.model import LogEntry
-
-    assert isinstance(entry, LogEntry)
+def _log_view(entry: LogEntry) -> LogView:
     return LogView(date=entry.date, channel=entry.channel, step=entry.step, title=entry.title,
                    note_html=render_markdown(entry.note), is_contact=entry.is_contact)
 

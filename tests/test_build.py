@@ -243,3 +243,13 @@ def test_a_broken_template_is_a_one_line_error_and_keeps_the_site(demo: Path) ->
     assert err.startswith("Error: template error: ") and "case.html:1" in err
     assert "Traceback" not in err
     assert tree(demo / "site") == before
+
+
+def test_a_page_deleted_from_the_previous_site_is_rendered_again(demo: Path) -> None:
+    build(demo, DAY)
+    (demo / "site" / "cases" / "il-portico.html").unlink()
+    path = demo / "cases" / "gelateria-donizetti.md"
+    path.write_text(path.read_text().replace("Gelateria Donizetti S.r.l.", "Gelateria Nuova"))
+    result = build(demo, DAY)
+    assert result.written
+    assert (demo / "site" / "cases" / "il-portico.html").is_file()

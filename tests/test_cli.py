@@ -122,8 +122,10 @@ def test_init_writes_a_casebook_that_validates(tmp_path: Path) -> None:
     assert code == 0, out
     code, out, _ = run(target, "next", "--json")
     assert [r["action"] for r in json.loads(out)] == ["written-reminder"]
+    mask = os.umask(0)
+    os.umask(mask)
     mode = stat.S_IMODE((target / "casebook.yml").stat().st_mode)
-    assert mode & 0o044 == 0o044 or os.umask(0o022) & 0o044  # readable like any new file
+    assert mode == 0o666 & ~mask  # the permissions of any new file, not the temp file's 0600
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
