@@ -138,11 +138,16 @@ class Renderer:
             case=view, creditor=self.config.creditor, base=base, today=self.today)
 
     def letter(self, view: CaseView, name: str, fmt: str = "html") -> str:
-        env = self.env if fmt == "html" else self.text_env
-        template = env.get_template(f"letters/{self.config.locale}/{name}.{fmt}")
+        """A letter as a printable page ("html", which carries the plain text too, ready to
+        copy into an e-mail or a PEC message) or as that plain text alone ("txt")."""
         base = "../" * (view.id.count("/") + 2)
-        return template.render(case=view, creditor=self.config.creditor, today=self.today,
-                               base=base, letter=letter_context(view, name, self.config))
+        context = {"case": view, "creditor": self.config.creditor, "today": self.today,
+                   "base": base, "letter": letter_context(view, name, self.config)}
+        folder = f"letters/{self.config.locale}/{name}"
+        text = self.text_env.get_template(f"{folder}.txt").render(context)
+        if fmt != "html":
+            return text
+        return self.env.get_template(f"{folder}.html").render(context, plain_text=text)
 
     def dashboard_row(self, row: CaseRow) -> Markup:
         """The case's row of the dashboard table, rendered here rather than in one long loop."""
@@ -155,7 +160,6 @@ class Renderer:
         folder = out / "letters" / case.id
         for link in view.letters:
             self._write(folder / f"{link.id}.html", self.letter(view, link.id))
-            self._write(folder / f"{link.id}.txt", self.letter(view, link.id, "txt"))
         row = case_row(view)
         return row, export, self.dashboard_row(row)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import shutil
 import subprocess
@@ -43,7 +44,7 @@ def test_build_writes_the_whole_site(demo: Path) -> None:
     for name in ("index.html", "actions.ics", "cases.csv", "casebook.json",
                  "assets/casebook.css", "assets/casebook.js",
                  "cases/il-portico.html", "cases/2026/officina-sala.html",
-                 "letters/il-portico/formal-notice.html", "letters/il-portico/formal-notice.txt",
+                 "letters/il-portico/formal-notice.html",
                  "letters/il-portico/statement.html",
                  "letters/privati/conti-paolo/plan-confirmation.html",
                  "letters/immobiliare-belvedere/dossier.html"):
@@ -51,6 +52,18 @@ def test_build_writes_the_whole_site(demo: Path) -> None:
     exported = json.loads((site / "casebook.json").read_text())
     assert [r["case"] for r in exported] == sorted(r["case"] for r in exported)
     assert not list(demo.glob(".site.build-*"))
+    assert not list(site.rglob("*.txt"))
+
+
+def test_each_letter_page_carries_its_plain_text(demo: Path) -> None:
+    build(demo, DAY)
+    page = (demo / "site/letters/il-portico/formal-notice.html").read_text("utf-8")
+    text = CliRunner().invoke(main, ["-C", str(demo), "--today", DAY.isoformat(), "letter",
+                                     "il-portico", "formal-notice", "--format", "text"]).output
+    assert "costituzione in mora" in text.lower()
+    shown = page.split('<details class="plain">', 1)[1].split("<pre>", 1)[1].split("</pre>")[0]
+    assert html.unescape(shown) == text.rstrip("\n") or html.unescape(shown) == text
+    assert "@media print { .plain { display: none; } }" in page
 
 
 def test_same_input_and_day_give_identical_bytes(demo: Path, tmp_path: Path) -> None:
