@@ -27,6 +27,7 @@ from casebook.casefile import Parsed, read_case
 from casebook.config import CONFIG_NAME, read_config
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.model import Case, Config
+from casebook.usercache import seal, unseal
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None,
     size = max(1, len(jobs) // (workers * 8))
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     done: list[_Done] = []
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
         for batch in pool.imap(_do_batch, batches):
             done.extend(batch)
             if progress is not None:
@@ -258,6 +259,14 @@ def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None,
 
 
 _WORKER: tuple[Config, Task | None] | None = None  # set before the workers fork
+
+
+def _start_worker() -> None:
+    """A worker collects its own garbage: rendering makes reference cycles (template
+    contexts), which would otherwise pile up for as long as the worker lives. What it
+    inherited from the parent is frozen, so the collector never rescans it."""
+    gc.freeze()
+    gc.enable()
 
 
 def _do_batch(batch: Sequence[_Job]) -> list[_Done]:
@@ -333,7 +342,8 @@ def _digest(data: bytes) -> str:
 
 
 class _Store:
-    """Two content-keyed caches in the casebook's ignored `.casebook-cache/` folder.
+    """Two content-keyed caches in the casebook's ignored `.casebook-cache/` folder, each
+    sealed (`casebook.usercache`): a file that this user's casebook did not write is ignored.
 
     `summaries` serve the checks, so `validate` reads no unchanged file twice; `results` hold a
     task's result per file under the task's name (the next actions of one day, say). Whole case
@@ -356,8 +366,10 @@ class _Store:
         if not self.enabled:
             return {}
         try:
-            with (self.folder / f"{name}.pickle").open("rb") as handle:
-                stored = pickle.load(handle)
+            data = unseal((self.folder / f"{name}.pickle").read_bytes())
+            if data is None:  # not written by this user's casebook: never unpickled
+                return {}
+            stored = pickle.loads(data)
             return stored["entries"] if stored.get("stamp") == stamp else {}
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError,
                 TypeError, ValueError, ImportError, IndexError):
@@ -401,6 +413,6 @@ class _Store:
             if not ignore.exists():
                 ignore.write_text("*\n")
             data = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
-            write_atomic(self.folder / f"{name}.pickle", data)
+            write_atomic(self.folder / f"{name}.pickle", seal(data))
         except OSError as exc:  # a read-only casebook still works, only slower
             log.info("cannot write the cache %s: %s", self.folder, exc)

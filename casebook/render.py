@@ -24,6 +24,8 @@ from typing import Any
 import jinja2
 import yaml
 
+from casebook.usercache import user_cache_dir
+
 LOCALES = {"it": "it_IT", "en": "en_GB"}
 ELIDED = {"il": "l'", "del": "dell'", "al": "all'", "dal": "dall'"}  # before "8" and "11"
 CENT = Decimal("0.01")
@@ -297,7 +299,7 @@ def environment(root: Path | None, locale: str, currency: str) -> jinja2.Environ
     env = jinja2.Environment(
         loader=loader,
         auto_reload=False,  # one environment serves one build
-        bytecode_cache=_bytecode_cache(root),
+        bytecode_cache=_bytecode_cache(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -337,17 +339,18 @@ def environment(root: Path | None, locale: str, currency: str) -> jinja2.Environ
     return env
 
 
-def _bytecode_cache(root: Path | None) -> jinja2.BytecodeCache | None:
-    """Compiled templates kept in the casebook's cache folder, so a build compiles only what
-    changed (the cache is keyed by each template's source)."""
-    if root is None:
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept in the user's cache folder (never inside a casebook, which
+    could carry compiled code from someone else): keyed by each template's source, so a
+    build compiles only what changed and the shipped templates once per installation."""
+    folder = user_cache_dir()
+    if folder is None:
         return None
-    folder = root / ".casebook-cache" / "templates"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "templates").mkdir(mode=0o700, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return jinja2.FileSystemBytecodeCache(str(folder / "templates"))
 
 
 def render(env: jinja2.Environment, name: str, **context: Any) -> str:
