@@ -67,7 +67,7 @@ def test_compiled_templates_never_live_inside_the_casebook(demo: Path) -> None:
     assert all(p.suffix == ".pickle" or p.name == ".gitignore" for p in inside), inside
     folder = usercache.user_cache_dir()
     assert folder is not None and any((folder / "templates").iterdir())
-    assert not demo.resolve() in folder.resolve().parents
+    assert demo.resolve() not in folder.resolve().parents
 
 
 def test_the_key_is_private() -> None:
