@@ -64,7 +64,11 @@ class BuildResult:
     cases: int = 0
     rendered: int = 0  # cases rendered now (the rest were unchanged)
     invalid: list[str] = field(default_factory=list)
-    written: bool = False  # the site was replaced
+    written: bool = False  # the site was replaced (or, in place, updated)
+    # what an in-place update (`casebook.incremental`) starts from: the loaded casebook with
+    # each case's (row, export, dashboard row) as results, and the build's stamp
+    casebook: Casebook | None = field(default=None, repr=False)
+    stamp: str = ""
 
 
 class BuildFailed(Exception):
@@ -154,14 +158,21 @@ class Renderer:
         html = self.env.get_template("_case_row.html").render(row=row, base="", today=self.today)
         return Markup(html)
 
-    def write_case(self, case: Case, out: Path) -> tuple[CaseRow, dict[str, Any], Markup]:
+    def render_case(self, case: Case) -> tuple[dict[str, str], CaseRow, dict[str, Any], Markup]:
+        """The case's files (path in the site → text), its dashboard row, its export row and
+        the row's HTML."""
         view, export = self._assessed(case)
-        self._write(out / "cases" / f"{case.id}.html", self.case_page(view))
-        folder = out / "letters" / case.id
+        files = {f"cases/{case.id}.html": self.case_page(view)}
         for link in view.letters:
-            self._write(folder / f"{link.id}.html", self.letter(view, link.id))
+            files[f"letters/{case.id}/{link.id}.html"] = self.letter(view, link.id)
         row = case_row(view)
-        return row, export, self.dashboard_row(row)
+        return files, row, export, self.dashboard_row(row)
+
+    def write_case(self, case: Case, out: Path) -> tuple[CaseRow, dict[str, Any], Markup]:
+        files, row, export, html = self.render_case(case)
+        for name, text in files.items():
+            self._write(out / name, text)
+        return row, export, html
 
     def _write(self, path: Path, text: str) -> None:
         folder = path.parent
@@ -251,23 +262,28 @@ def templates_key(root: Path) -> str:
 
 
 def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool = False,
-          progress: Callable[[int, int], None] | None = None) -> BuildResult:
+          progress: Callable[[int, int], None] | None = None,
+          reuse_site: bool = True) -> BuildResult:
     """Render the site into `out` (default `root/site`); raise BuildFailed on errors unless
-    `keep_going`, in which case the invalid files are left out and listed on the dashboard."""
+    `keep_going`, in which case the invalid files are left out and listed on the dashboard.
+
+    With `reuse_site` (the default), a site built from the same inputs is left as it is and
+    the result has no `casebook`; without it, the site is put together again (from the
+    results of the last build, where they hold) and the result carries them."""
     global _RENDERER
     out = (out or root / "site").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = "|".join((today.isoformat(), templates_key(root), githistory.head(root) or "-",
                       f"keep-going={keep_going}"))
-    previous, previous_inputs = _read_stamp(out)
+    previous, previous_inputs, dirty = read_stamp(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
         from casebook.loader import load_config
 
         config, _, config_bytes = load_config(root)
-        if previous == stamp:  # the same day, templates and history: maybe nothing to do
+        if previous == stamp and reuse_site:  # the same day, templates and history
             current = load(root)  # cheap when warm: the validation cache answers
-            if previous_inputs == _inputs_key(current, config_bytes):
+            if previous_inputs == inputs_key(current, config_bytes) and not dirty:
                 diagnostics = ordered(check(current, today))
                 invalid = sorted({d.path for d in diagnostics if d.severity is Severity.ERROR})
                 return BuildResult(out=out, diagnostics=diagnostics, invalid=invalid,
@@ -275,15 +291,18 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
         _RENDERER = Renderer(root, config, today, githistory.histories(root))
         _RENDERER.prepare()
         task = Task(f"build@{stamp}", partial(_render_task, staging=staging))
-        casebook = load(root, task=task, use_results=previous == stamp, progress=progress)
-        inputs = _inputs_key(casebook, config_bytes)
+        # cases updated in place since the last full build: their cached results are stale
+        casebook = load(root, task=task, use_results=previous == stamp, rerun=dirty,
+                        progress=progress)
+        inputs = inputs_key(casebook, config_bytes)
         try:
             result = _finish(casebook, today, out, staging, keep_going)
         except _PreviousIncomplete:  # a page to reuse is gone: render every case afresh
             casebook = load(root, task=task, use_results=False, progress=progress)
             result = _finish(casebook, today, out, staging, keep_going)
-        _write(staging / STAMP_FILE, f"{stamp}\n{inputs}\n")
+        write_stamp(staging, stamp, inputs)
         swap(staging, out)
+        result.stamp = stamp
         return result
     finally:
         _RENDERER = None
@@ -291,7 +310,7 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _inputs_key(casebook: Casebook, config_bytes: bytes | None) -> str:
+def inputs_key(casebook: Casebook, config_bytes: bytes | None) -> str:
     """A digest of every input file's content: equal keys, equal sites (with equal stamps)."""
     digest = hashlib.blake2b(config_bytes or b"", digest_size=16)
     for summary in casebook.files:
@@ -329,7 +348,7 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
                     invalid=tuple((p, first_error[p]) for p in invalid), row_html=row_html)
     _write_site(casebook, site, exports, today, staging)
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(rows), rendered=rendered,
-                       invalid=invalid, written=True)
+                       invalid=invalid, written=True, casebook=casebook)
 
 
 def _row_urgency(row: CaseRow) -> tuple[bool, str, Decimal, str]:
@@ -339,15 +358,8 @@ def _row_urgency(row: CaseRow) -> tuple[bool, str, Decimal, str]:
 
 def _write_site(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]], today: date,
                 staging: Path) -> None:
-    config = casebook.config
-    env = environment(casebook.root, config.locale, config.currency)
-    _write(staging / "index.html", env.get_template("index.html").render(
-        site=site, creditor=config.creditor, base="", today=today))
-    by_case = sorted(exports, key=lambda r: r["case"])
-    _write(staging / "casebook.json", to_json(by_case))
-    (staging / "cases.csv").write_bytes(to_csv(by_case).encode("utf-8"))
-    by_urgency = sorted(exports, key=urgency)
-    (staging / "actions.ics").write_bytes(to_ics(by_urgency, today).encode("utf-8"))
+    for name, data in site_files(casebook, site, exports, today).items():
+        (staging / name).write_bytes(data)
     assets = resources.files("casebook").joinpath("templates/assets")
     for folder in reversed(template_dirs(casebook.root)):
         source = Path(folder) / "assets"
@@ -355,6 +367,23 @@ def _write_site(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]
             shutil.copytree(source, staging / "assets", dirs_exist_ok=True)
     if not (staging / "assets").exists() and assets.is_dir():
         shutil.copytree(str(assets), staging / "assets")
+
+
+def site_files(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]],
+               today: date, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """The dashboard and the exports: file name in the site → bytes."""
+    config = casebook.config
+    env = env or environment(casebook.root, config.locale, config.currency)
+    index = env.get_template("index.html").render(site=site, creditor=config.creditor,
+                                                  base="", today=today)
+    by_case = sorted(exports, key=lambda r: r["case"])
+    by_urgency = sorted(exports, key=urgency)
+    return {
+        "index.html": index.encode("utf-8"),
+        "casebook.json": to_json(by_case).encode("utf-8"),
+        "cases.csv": to_csv(by_case).encode("utf-8"),
+        "actions.ics": to_ics(by_urgency, today).encode("utf-8"),
+    }
 
 
 def _rendered_now(staging: Path, case_id: str) -> bool:
@@ -391,14 +420,39 @@ def _link(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _read_stamp(out: Path) -> tuple[str | None, str | None]:
-    """(stamp, inputs key) of the site in `out`, if it was built by casebook."""
+def read_stamp(out: Path) -> tuple[str | None, str | None, frozenset[str]]:
+    """(stamp, inputs key, case files updated in place since) of the site in `out`, if it
+    was built by casebook. The stamp file reads:
+
+        <stamp: day, templates, git HEAD, options>
+        <inputs: digest of every input file, or empty while an update is under way>
+        <one case file path per line, updated in place after the full build>
+    """
     try:
         lines = (out / STAMP_FILE).read_text("utf-8").splitlines()
     except OSError:
-        return None, None
+        return None, None, frozenset()
     padded = [*lines, "", ""]
-    return padded[0] or None, padded[1] or None
+    return padded[0] or None, padded[1] or None, frozenset(filter(None, lines[2:]))
+
+
+def write_stamp(folder: Path, stamp: str, inputs: str, dirty: frozenset[str] = frozenset()
+                ) -> None:
+    text = "".join(f"{line}\n" for line in (stamp, inputs, *sorted(dirty)))
+    replace_file(folder / STAMP_FILE, text.encode("utf-8"))
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Put `data` at `path` in one step: a reader sees the old file or the new one, never a
+    part. Site files are not flushed to disk one by one (a build can always be run again)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 # -- swapping the new site in -------------------------------------------------------------------

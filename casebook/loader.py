@@ -135,29 +135,33 @@ Progress = Callable[[int, int], None]  # (done, total) as work completes
 
 
 def load(root: Path, *, task: Task | None = None, use_cache: bool = True,
-         use_results: bool = True, progress: Progress | None = None) -> Casebook:
+         use_results: bool = True, rerun: frozenset[str] = frozenset(),
+         progress: Progress | None = None) -> Casebook:
     """Load the casebook; with `task`, also run it on every case that parsed.
 
-    `use_results=False` runs the task on every case even where a cached result exists.
+    `use_results=False` runs the task on every case even where a cached result exists;
+    `rerun` names the case files (paths relative to the root) for which it must run anyway.
     """
     # Loading makes many objects and no reference cycles worth collecting: the cyclic
     # collector would only rescan the growing results (a third of the time), so it waits.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(root, task, use_cache, use_results, progress)
+        return _load(root, task, use_cache, use_results, rerun, progress)
     finally:
         if enabled:
             gc.enable()
 
 
 def _load(root: Path, task: Task | None, use_cache: bool, use_results: bool,
-          progress: Progress | None) -> Casebook:
+          rerun: frozenset[str], progress: Progress | None) -> Casebook:
     config, config_diagnostics, config_bytes = load_config(root)
     config_key = _digest((config_bytes or b"") + __version__.encode())
     store = _Store(root / CACHE_DIR, config_key, task.name if task else None, use_cache)
     if not use_results:
         store.results.clear()
+    for relative in rerun:
+        store.results.pop(relative, None)
     files = case_files(root)
     summaries, results, worked = _work(files, config, task, store, progress)
     store.save({rel for rel, _ in files})
@@ -175,6 +179,17 @@ def _load(root: Path, task: Task | None, use_cache: bool, use_results: bool,
 def load_case(root: Path, relative: str, config: Config) -> Parsed:
     """Parse one case file afresh."""
     return _parse(relative, (root / relative).read_bytes(), config)
+
+
+def reread(root: Path, relative: str, config: Config) -> FileSummary | tuple[FileSummary, Parsed]:
+    """One case file read and parsed afresh: its summary and what it parsed to, or only a
+    summary saying why it could not be read."""
+    try:
+        data = (root / relative).read_bytes()
+    except OSError as exc:
+        return _unreadable(relative, exc)
+    parsed = _parse(relative, data, config)
+    return summarize(relative, _digest(data), parsed), parsed
 
 
 def load_cases(root: Path) -> tuple[Config, list[Case]]:

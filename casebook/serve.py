@@ -45,9 +45,10 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
-from casebook.build import BuildFailed, BuildResult, build
+from casebook.build import BuildFailed, BuildResult
 from casebook.diagnostics import Diagnostic, Severity, summary
 from casebook.errors import CasebookError
+from casebook.incremental import LiveBuild
 
 log = logging.getLogger(__name__)
 
@@ -295,17 +296,22 @@ def _exception_lines(exc: Exception, root: Path) -> tuple[str, ...]:
 # -- the preview: watcher, rebuild loop and server together --------------------------------------
 
 
+# (root, today, out, the paths changed since the last call or None for a full build)
+Builder = Callable[[Path, date, Path, "tuple[str, ...] | None"], BuildResult]
+
+
 class Preview:
     """Rebuilds `root` into `out` after each burst of changes; optionally serves `out`."""
 
     def __init__(self, root: Path, today: Callable[[], date], *, out: Path | None = None,
                  quiet: float = QUIET, report: Callable[[Outcome], None] | None = None,
-                 builder: Callable[[Path, date, Path], BuildResult] = build) -> None:
+                 builder: Builder | None = None) -> None:
         self.root = root.resolve()
         self.out = (out or self.root / "site").resolve()
         self.today = today
         self.report = report
-        self.builder = builder
+        # a full build first, then in place while only case files change
+        self.builder: Builder = builder or LiveBuild()
         self.site = LiveSite()
         self.debouncer = Debouncer(quiet)
         self.watcher = Watcher(self.root, self.out, self.debouncer.poke)
@@ -317,7 +323,8 @@ class Preview:
         result: BuildResult | None = None
         errors: tuple[str, ...] = ()
         try:
-            result = self.builder(self.root, self.today(), self.out)
+            result = self.builder(self.root, self.today(), self.out,
+                                  burst.paths if burst else None)
         except BuildFailed as failed:
             errors = failure_lines(failed.diagnostics)
         except Exception as exc:  # the preview must outlive a broken template

@@ -142,7 +142,8 @@ class FakeBuild:
         self.calls = 0
         self.failing: list[Diagnostic] = []
 
-    def __call__(self, root: Path, today: date, out: Path) -> BuildResult:
+    def __call__(self, root: Path, today: date, out: Path,
+                 changed: tuple[str, ...] | None = None) -> BuildResult:
         self.calls += 1
         if self.failing:
             raise BuildFailed(self.failing)
@@ -271,7 +272,7 @@ def test_a_failed_build_keeps_its_errors_for_the_pages_until_a_good_one(tmp_path
 
 
 def test_a_broken_template_is_shown_not_raised(tmp_path: Path) -> None:
-    def broken(root: Path, today: date, out: Path) -> BuildResult:
+    def broken(root: Path, today: date, out: Path, changed: object = None) -> BuildResult:
         raise ValueError("unexpected end of template")
 
     outcome = Preview(tmp_path, lambda: DAY, builder=broken).rebuild()

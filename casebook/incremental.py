@@ -1,0 +1,191 @@
+"""Updating a built site in place when a few case files change: what `serve` and `watch` do
+between full builds.
+
+A full build (`casebook.build`) renders into a fresh folder and swaps it in whole. Between two
+full builds, the preview keeps what the last one loaded (every case's dashboard row, export
+row and row HTML) and, when case files change, parses only those, checks the casebook again
+from the kept summaries, renders the changed cases and replaces, file by file and each in one
+step, their pages, their letters, the dashboard and the exports. A change to `casebook.yml`, to
+a template or to a folder, a new day or a new git commit takes a full build instead.
+
+The stamp file of the site lists the case files updated in place (and has no inputs key while
+an update is under way), so the next full build renders those cases again instead of reusing
+the cached results of their earlier content.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from casebook import githistory
+from casebook.assess import urgency
+from casebook.build import (
+    BuildFailed,
+    BuildResult,
+    Renderer,
+    build,
+    inputs_key,
+    replace_file,
+    site_files,
+    write_stamp,
+)
+from casebook.checks import check
+from casebook.diagnostics import Severity, ordered
+from casebook.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
+from casebook.model import Case
+from casebook.views import CaseRow, SiteView
+
+Result = tuple[CaseRow, dict[str, Any], Markup]
+
+
+@dataclass
+class _State:
+    """What the last full build left, kept up to date by each in-place update."""
+
+    root: Path
+    out: Path
+    today: date
+    stamp: str
+    head: str | None
+    config_bytes: bytes | None
+    casebook: Casebook
+    results: dict[str, Result]
+    order: dict[str, tuple[bool, str, Decimal, str]]  # case path → dashboard order key
+    renderer: Renderer
+    dirty: set[str] = field(default_factory=set)  # updated in place since the full build
+    pending: set[str] = field(default_factory=set)  # changed, but the update failed
+
+
+class LiveBuild:
+    """Builds the site in full the first time, and then in place while only case files
+    change; call it as `builder(root, today, out, changed)`."""
+
+    def __init__(self) -> None:
+        self._state: _State | None = None
+
+    def __call__(self, root: Path, today: date, out: Path,
+                 changed: Iterable[str] | None = None) -> BuildResult:
+        state = self._state
+        if changed is not None and state is not None and state.root == root and state.out == out:
+            paths = tuple(changed)
+            if _in_place(state, paths, today):
+                return _update(state, paths)
+        self._state = None
+        result = build(root, today, out)
+        if result.casebook is None:  # "up to date": no results in hand, so load them
+            result = build(root, today, out, reuse_site=False)
+        self._state = _start(root, out, today, result)
+        return result
+
+
+def _in_place(state: _State, paths: tuple[str, ...], today: date) -> bool:
+    """Whether these changes can be applied in place: case files only, the same day and
+    the same git history."""
+    if today != state.today or not paths:
+        return False
+    for path in paths:
+        if not (path.startswith(CASES_DIR + "/") and path.endswith(".md")):
+            return False  # casebook.yml, a template, a folder: a full build
+        if (state.root / path).is_dir():
+            return False
+    return githistory.head(state.root) == state.head
+
+
+def _start(root: Path, out: Path, today: date, result: BuildResult) -> _State | None:
+    casebook = result.casebook
+    if casebook is None or result.invalid:
+        return None
+    _, _, config_bytes = load_config(root)
+    results: dict[str, Result] = dict(casebook.results)
+    renderer = Renderer(root, casebook.config, today, githistory.histories(root))
+    renderer.prepare()
+    return _State(root=root, out=out, today=today, stamp=result.stamp,
+                  head=githistory.head(root), config_bytes=config_bytes, casebook=casebook,
+                  results=results, order={p: _order(r[0]) for p, r in results.items()},
+                  renderer=renderer)
+
+
+def _order(row: CaseRow) -> tuple[bool, str, Decimal, str]:
+    return urgency({"due": row.due.isoformat() if row.due else None,
+                    "overdue": str(row.overdue), "case": row.id})
+
+
+def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
+    """Apply changed case files to the site in place; BuildFailed leaves the site alone."""
+    paths = tuple(dict.fromkeys((*state.pending, *paths)))
+    files = {s.path: s for s in state.casebook.files}
+    parsed: dict[str, Case | None] = {}
+    for path in paths:
+        if not (state.root / path).is_file() or Path(path).name.startswith(("_", ".")):
+            files.pop(path, None)
+            parsed[path] = None
+            continue
+        found = reread(state.root, path, state.casebook.config)
+        if isinstance(found, FileSummary):  # unreadable
+            files[path], parsed[path] = found, None
+        else:
+            files[path], parsed[path] = found[0], found[1].case
+    casebook = dataclasses.replace(state.casebook, files=tuple(files[p] for p in sorted(files)),
+                                   results={})
+    diagnostics = ordered(check(casebook, state.today))
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        state.pending.update(paths)  # applied with the next change, once they are mended
+        raise BuildFailed(diagnostics)
+    state.pending.clear()
+
+    out = state.out
+    state.dirty.update(paths)
+    write_stamp(out, state.stamp, "", frozenset(state.dirty))  # an update is under way
+    for path in paths:
+        cid = case_id(path)
+        case = parsed.get(path)
+        if case is None:  # gone
+            state.results.pop(path, None)
+            state.order.pop(path, None)
+            (out / "cases" / f"{cid}.html").unlink(missing_ok=True)
+            shutil.rmtree(out / "letters" / cid, ignore_errors=True)
+            continue
+        pages, row, export, html = state.renderer.render_case(case)
+        for name, text in pages.items():
+            target = out / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            replace_file(target, text.encode("utf-8"))
+        _drop_letters(out / "letters" / cid, {Path(n).name for n in pages})
+        state.results[path] = (row, export, html)
+        state.order[path] = _order(row)
+
+    ranked = sorted(state.results, key=state.order.__getitem__)
+    site = SiteView(today=state.today, rows=tuple(state.results[p][0] for p in ranked),
+                    invalid=(), row_html={r[0].id: r[2] for r in state.results.values()})
+    exports = [state.results[p][1] for p in sorted(state.results)]
+    for name, data in site_files(casebook, site, exports, state.today,
+                                 state.renderer.env).items():
+        replace_file(out / name, data)
+    state.casebook = casebook
+    write_stamp(out, state.stamp, inputs_key(casebook, state.config_bytes),
+                frozenset(state.dirty))
+    return BuildResult(out=out, diagnostics=diagnostics, cases=len(state.results),
+                       rendered=sum(1 for c in parsed.values() if c is not None),
+                       written=True, stamp=state.stamp)
+
+
+def _drop_letters(folder: Path, keep: set[str]) -> None:
+    """Remove the letters a case no longer needs."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_file() and entry.name not in keep:
+            os.unlink(entry.path)
+
