@@ -14,14 +14,15 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from markupsafe import Markup
@@ -30,7 +31,15 @@ from casebook import __version__, githistory
 from casebook.assess import assess_case, urgency
 from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity, ordered
-from casebook.export import export_fields, to_csv, to_ics, to_json
+from casebook.export import (
+    csv_line,
+    export_fields,
+    ics_event,
+    join_csv,
+    join_ics,
+    join_json,
+    json_line,
+)
 from casebook.interest import interest_context, interest_for_case
 from casebook.loader import Casebook, Task, case_id, load
 from casebook.model import Case, Config, Creditor
@@ -57,6 +66,19 @@ class Letter:
     total: Decimal
 
 
+class CaseOutput(NamedTuple):
+    """What the whole-site files need from one case, made where the case is rendered: its
+    dashboard row and order, its lines of each export and its dashboard markup."""
+
+    row: CaseRow
+    order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
+    json: str
+    csv: str
+    ics: str  # empty without a due date
+    row_html: Markup
+    agenda_html: Markup  # empty when nothing is due
+
+
 @dataclass
 class BuildResult:
     out: Path
@@ -64,7 +86,8 @@ class BuildResult:
     cases: int = 0
     rendered: int = 0  # cases rendered now (the rest were unchanged)
     invalid: list[str] = field(default_factory=list)
-    written: bool = False  # the site was replaced (or, in place, updated)
+    written: bool = False  # the site was replaced (or updated in place)
+    in_place: bool = False  # only the changed cases' files, the dashboard and exports written
     # what an in-place update (`casebook.incremental`) starts from: the loaded casebook with
     # each case's (row, export, dashboard row) as results, and the build's stamp
     casebook: Casebook | None = field(default=None, repr=False)
@@ -130,7 +153,7 @@ class Renderer:
         """Compile every template once, here, so the worker processes forked after this
         inherit them instead of each compiling its own."""
         locale = self.config.locale
-        for name in ("case.html", "_case_row.html"):
+        for name in ("case.html", "_case_row.html", "_agenda_item.html"):
             self.env.get_template(name)
         for name in (*LADDER_LETTERS, *EXTRA_LETTERS):
             self.env.get_template(f"letters/{locale}/{name}.html")
@@ -158,21 +181,27 @@ class Renderer:
         html = self.env.get_template("_case_row.html").render(row=row, base="", today=self.today)
         return Markup(html)
 
-    def render_case(self, case: Case) -> tuple[dict[str, str], CaseRow, dict[str, Any], Markup]:
-        """The case's files (path in the site → text), its dashboard row, its export row and
-        the row's HTML."""
+    def render_case(self, case: Case) -> tuple[dict[str, str], CaseOutput]:
+        """The case's files (path in the site → text) and what the whole-site files need."""
         view, export = self._assessed(case)
         files = {f"cases/{case.id}.html": self.case_page(view)}
         for link in view.letters:
             files[f"letters/{case.id}/{link.id}.html"] = self.letter(view, link.id)
         row = case_row(view)
-        return files, row, export, self.dashboard_row(row)
+        agenda = Markup("")
+        if row.due_by(self.today):
+            agenda = Markup(self.env.get_template("_agenda_item.html").render(
+                row=row, base="", today=self.today))
+        output = CaseOutput(row=row, order=urgency(export), json=json_line(export),
+                            csv=csv_line(export), ics=ics_event(export, self.today),
+                            row_html=self.dashboard_row(row), agenda_html=agenda)
+        return files, output
 
-    def write_case(self, case: Case, out: Path) -> tuple[CaseRow, dict[str, Any], Markup]:
-        files, row, export, html = self.render_case(case)
+    def write_case(self, case: Case, out: Path) -> CaseOutput:
+        files, output = self.render_case(case)
         for name, text in files.items():
             self._write(out / name, text)
-        return row, export, html
+        return output
 
     def _write(self, path: Path, text: str) -> None:
         folder = path.parent
@@ -242,8 +271,7 @@ def _write(path: Path, text: str) -> None:
 _RENDERER: Renderer | None = None
 
 
-def _render_task(case: Case, config: Config, staging: Path
-                 ) -> tuple[CaseRow, dict[str, Any], Markup]:
+def _render_task(case: Case, config: Config, staging: Path) -> CaseOutput:
     assert _RENDERER is not None
     return _RENDERER.write_case(case, staging)
 
@@ -325,9 +353,7 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
     if errors and not keep_going:
         raise BuildFailed(diagnostics)
     invalid = sorted({d.path for d in errors})
-    rows: list[CaseRow] = []
-    exports: list[dict[str, Any]] = []
-    row_html: dict[str, Markup] = {}
+    outputs: list[CaseOutput] = []
     rendered = 0
     for summary in casebook.files:
         if summary.path in invalid:
@@ -335,30 +361,21 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
             continue
         if summary.path not in casebook.results:
             continue
-        row, export, html = casebook.results[summary.path]
-        rows.append(row)
-        exports.append(export)
-        row_html[row.id] = html
-        if not _rendered_now(staging, row.id):
-            _link_previous(out, staging, row.id)
+        output: CaseOutput = casebook.results[summary.path]
+        outputs.append(output)
+        if not _rendered_now(staging, output.row.id):
+            _link_previous(out, staging, output.row.id)
         else:
             rendered += 1
     first_error = {p: next(d.message for d in errors if d.path == p) for p in invalid}
-    site = SiteView(today=today, rows=tuple(sorted(rows, key=_row_urgency)),
-                    invalid=tuple((p, first_error[p]) for p in invalid), row_html=row_html)
-    _write_site(casebook, site, exports, today, staging)
-    return BuildResult(out=out, diagnostics=diagnostics, cases=len(rows), rendered=rendered,
+    _write_site(casebook, outputs, tuple((p, first_error[p]) for p in invalid), today, staging)
+    return BuildResult(out=out, diagnostics=diagnostics, cases=len(outputs), rendered=rendered,
                        invalid=invalid, written=True, casebook=casebook)
 
 
-def _row_urgency(row: CaseRow) -> tuple[bool, str, Decimal, str]:
-    return urgency({"due": row.due.isoformat() if row.due else None,
-                    "overdue": str(row.overdue), "case": row.id})
-
-
-def _write_site(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]], today: date,
-                staging: Path) -> None:
-    for name, data in site_files(casebook, site, exports, today).items():
+def _write_site(casebook: Casebook, outputs: list[CaseOutput],
+                invalid: tuple[tuple[str, str], ...], today: date, staging: Path) -> None:
+    for name, data in site_files(casebook, outputs, invalid, today).items():
         (staging / name).write_bytes(data)
     assets = resources.files("casebook").joinpath("templates/assets")
     for folder in reversed(template_dirs(casebook.root)):
@@ -369,20 +386,25 @@ def _write_site(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]
         shutil.copytree(str(assets), staging / "assets")
 
 
-def site_files(casebook: Casebook, site: SiteView, exports: list[dict[str, Any]],
-               today: date, env: jinja2.Environment | None = None) -> dict[str, bytes]:
-    """The dashboard and the exports: file name in the site → bytes."""
+def site_files(casebook: Casebook, outputs: Sequence[CaseOutput],
+               invalid: tuple[tuple[str, str], ...], today: date,
+               env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """The dashboard and the exports, from every case's output: file name in the site →
+    bytes."""
     config = casebook.config
     env = env or environment(casebook.root, config.locale, config.currency)
+    ranked = sorted(outputs, key=attrgetter("order"))
+    site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=invalid,
+                    row_html={o.row.id: o.row_html for o in outputs},
+                    agenda_html={o.row.id: o.agenda_html for o in outputs if o.agenda_html})
     index = env.get_template("index.html").render(site=site, creditor=config.creditor,
                                                   base="", today=today)
-    by_case = sorted(exports, key=lambda r: r["case"])
-    by_urgency = sorted(exports, key=urgency)
+    by_case = sorted(outputs, key=lambda o: o.row.id)
     return {
         "index.html": index.encode("utf-8"),
-        "casebook.json": to_json(by_case).encode("utf-8"),
-        "cases.csv": to_csv(by_case).encode("utf-8"),
-        "actions.ics": to_ics(by_urgency, today).encode("utf-8"),
+        "casebook.json": join_json([o.json for o in by_case]).encode("utf-8"),
+        "cases.csv": join_csv([o.csv for o in by_case]).encode("utf-8"),
+        "actions.ics": join_ics([o.ics for o in ranked]).encode("utf-8"),
     }
 
 

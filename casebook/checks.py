@@ -58,8 +58,35 @@ def future_facts(summary: FileSummary, today: date) -> Iterator[Diagnostic]:
                              "it is ignored until that day")
 
 
+def templates_inside(casebook: Casebook, today: date) -> Iterator[Diagnostic]:
+    """The casebook's `templates/` folder is used only when it lies inside the casebook."""
+    from casebook.render import template_dirs
+
+    folder = casebook.root / "templates"
+    if folder.is_dir() and str(folder) not in template_dirs(casebook.root):
+        yield Diagnostic("templates", 1, 1, Severity.WARNING, "outside",
+                         "the templates folder is a link to a place outside the casebook; it "
+                         "is ignored and the shipped templates are used")
+
+
 SUMMARY_CHECKS: tuple[SummaryCheck, ...] = (future_facts,)
-CASEBOOK_CHECKS: tuple[CasebookCheck, ...] = (unique_invoice_numbers, rate_coverage)
+CASEBOOK_CHECKS: tuple[CasebookCheck, ...] = (unique_invoice_numbers, rate_coverage,
+                                               templates_inside)
+
+
+def check_changed(casebook: Casebook, today: date, paths: Iterable[str]) -> list[Diagnostic]:
+    """What `check` would find that can differ after the files at `paths` changed: the
+    casebook-wide checks and the diagnostics of those files (the others' are as they were)."""
+    wanted = set(paths)
+    found = list(casebook.config_diagnostics)
+    for casebook_check in CASEBOOK_CHECKS:
+        found.extend(casebook_check(casebook, today))
+    for summary in casebook.files:
+        if summary.path in wanted:
+            found.extend(summary.diagnostics)
+            for summary_check in SUMMARY_CHECKS:
+                found.extend(summary_check(summary, today))
+    return found
 
 
 def check(casebook: Casebook, today: date) -> list[Diagnostic]:

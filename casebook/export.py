@@ -74,20 +74,33 @@ def export_task(today: date) -> Task:
 
 def to_json(rows: Sequence[Row]) -> str:
     """A JSON array with one case per line, like `next --json`: a readable diff, fast to write."""
-    if not rows:
-        return "[]\n"
-    return "[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n]\n"
+    return join_json([json_line(r) for r in rows])
+
+
+def json_line(row: Row) -> str:
+    return json.dumps(row, ensure_ascii=False)
+
+
+def join_json(lines: Sequence[str]) -> str:
+    return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
 
 
 def to_csv(rows: Sequence[Row]) -> str:
     """Comma-separated, a header row, CRLF line ends as spreadsheets expect; text cells that
     a spreadsheet would run as a formula are prefixed with an apostrophe."""
+    return join_csv([csv_line(r) for r in rows])
+
+
+def csv_line(row: Row) -> str:
+    """One row of the CSV, with its CRLF."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    csv.writer(out, lineterminator="\r\n").writerow(
+        [_cell(row.get(column)) for column in CSV_COLUMNS])
     return out.getvalue()
+
+
+def join_csv(lines: Sequence[str]) -> str:
+    return ",".join(CSV_COLUMNS) + "\r\n" + "".join(lines)
 
 
 def _cell(value: Any) -> str:
@@ -99,29 +112,36 @@ def _cell(value: Any) -> str:
 
 def to_ics(rows: Sequence[Row], today: date) -> str:
     """An iCalendar (RFC 5545) with one all-day event per next action that has a due date."""
-    stamp = today.strftime("%Y%m%dT000000Z")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//casebook//casebook//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:casebook"]
-    for row in rows:
-        if row["due"] is None:
-            continue
-        due = date.fromisoformat(row["due"])
-        uid = f"{row['case'].replace('/', '.')}.{row['action']}@casebook"
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{uid}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
-            "SUMMARY:" + _text(f"{row['action']}: {row['debtor']}"),
-            "DESCRIPTION:" + _text(f"{row['reason']} (overdue {row['overdue']}, "
-                                   f"status {row['status']})"),
-            "CATEGORIES:" + _text(row["status"]),
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
+    return join_ics([ics_event(row, today) for row in rows])
+
+
+def ics_event(row: Row, today: date) -> str:
+    """The VEVENT of a case's next action, folded, with CRLFs; empty when it has no date."""
+    if row["due"] is None:
+        return ""
+    due = date.fromisoformat(row["due"])
+    uid = f"{row['case'].replace('/', '.')}.{row['action']}@casebook"
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{today:%Y%m%d}T000000Z",
+        f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
+        "SUMMARY:" + _text(f"{row['action']}: {row['debtor']}"),
+        "DESCRIPTION:" + _text(f"{row['reason']} (overdue {row['overdue']}, "
+                               f"status {row['status']})"),
+        "CATEGORIES:" + _text(row["status"]),
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+    ]
     return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def join_ics(events: Sequence[str]) -> str:
+    """The calendar around events in the order given (most urgent first, by convention)."""
+    head = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//casebook//casebook//EN",
+            "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:casebook"]
+    return "".join(line + "\r\n" for line in head) + "".join(events) + "END:VCALENDAR\r\n"
 
 
 def _text(value: str) -> str:

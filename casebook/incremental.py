@@ -21,17 +21,13 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from markupsafe import Markup
 
 from casebook import githistory
-from casebook.assess import urgency
 from casebook.build import (
     BuildFailed,
     BuildResult,
+    CaseOutput,
     Renderer,
     build,
     inputs_key,
@@ -39,13 +35,10 @@ from casebook.build import (
     site_files,
     write_stamp,
 )
-from casebook.checks import check
+from casebook.checks import check_changed
 from casebook.diagnostics import Severity, ordered
 from casebook.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
 from casebook.model import Case
-from casebook.views import CaseRow, SiteView
-
-Result = tuple[CaseRow, dict[str, Any], Markup]
 
 
 @dataclass
@@ -59,11 +52,11 @@ class _State:
     head: str | None
     config_bytes: bytes | None
     casebook: Casebook
-    results: dict[str, Result]
-    order: dict[str, tuple[bool, str, Decimal, str]]  # case path → dashboard order key
+    results: dict[str, CaseOutput]  # by case path
     renderer: Renderer
     dirty: set[str] = field(default_factory=set)  # updated in place since the full build
     pending: set[str] = field(default_factory=set)  # changed, but the update failed
+    written: dict[str, bytes] = field(default_factory=dict)  # the whole-site files, as written
 
 
 class LiveBuild:
@@ -106,18 +99,12 @@ def _start(root: Path, out: Path, today: date, result: BuildResult) -> _State | 
     if casebook is None or result.invalid:
         return None
     _, _, config_bytes = load_config(root)
-    results: dict[str, Result] = dict(casebook.results)
+    results: dict[str, CaseOutput] = dict(casebook.results)
     renderer = Renderer(root, casebook.config, today, githistory.histories(root))
     renderer.prepare()
     return _State(root=root, out=out, today=today, stamp=result.stamp,
                   head=githistory.head(root), config_bytes=config_bytes, casebook=casebook,
-                  results=results, order={p: _order(r[0]) for p, r in results.items()},
-                  renderer=renderer)
-
-
-def _order(row: CaseRow) -> tuple[bool, str, Decimal, str]:
-    return urgency({"due": row.due.isoformat() if row.due else None,
-                    "overdue": str(row.overdue), "case": row.id})
+                  results=results, renderer=renderer)
 
 
 def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
@@ -137,7 +124,7 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
             files[path], parsed[path] = found[0], found[1].case
     casebook = dataclasses.replace(state.casebook, files=tuple(files[p] for p in sorted(files)),
                                    results={})
-    diagnostics = ordered(check(casebook, state.today))
+    diagnostics = ordered(check_changed(casebook, state.today, paths))
     if any(d.severity is Severity.ERROR for d in diagnostics):
         state.pending.update(paths)  # applied with the next change, once they are mended
         raise BuildFailed(diagnostics)
@@ -151,32 +138,29 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
         case = parsed.get(path)
         if case is None:  # gone
             state.results.pop(path, None)
-            state.order.pop(path, None)
             (out / "cases" / f"{cid}.html").unlink(missing_ok=True)
             shutil.rmtree(out / "letters" / cid, ignore_errors=True)
             continue
-        pages, row, export, html = state.renderer.render_case(case)
+        pages, output = state.renderer.render_case(case)
         for name, text in pages.items():
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
             replace_file(target, text.encode("utf-8"))
         _drop_letters(out / "letters" / cid, {Path(n).name for n in pages})
-        state.results[path] = (row, export, html)
-        state.order[path] = _order(row)
+        state.results[path] = output
 
-    ranked = sorted(state.results, key=state.order.__getitem__)
-    site = SiteView(today=state.today, rows=tuple(state.results[p][0] for p in ranked),
-                    invalid=(), row_html={r[0].id: r[2] for r in state.results.values()})
-    exports = [state.results[p][1] for p in sorted(state.results)]
-    for name, data in site_files(casebook, site, exports, state.today,
+    outputs = [state.results[p] for p in sorted(state.results)]
+    for name, data in site_files(casebook, outputs, (), state.today,
                                  state.renderer.env).items():
-        replace_file(out / name, data)
+        if state.written.get(name) != data:  # the calendar, say, often stays the same
+            replace_file(out / name, data)
+            state.written[name] = data
     state.casebook = casebook
     write_stamp(out, state.stamp, inputs_key(casebook, state.config_bytes),
                 frozenset(state.dirty))
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(state.results),
                        rendered=sum(1 for c in parsed.values() if c is not None),
-                       written=True, stamp=state.stamp)
+                       written=True, in_place=True, stamp=state.stamp)
 
 
 def _drop_letters(folder: Path, keep: set[str]) -> None:

@@ -52,7 +52,7 @@ from casebook.incremental import LiveBuild
 
 log = logging.getLogger(__name__)
 
-QUIET = 0.15  # seconds without an event that end a burst: one save, one rebuild
+QUIET = 0.06  # seconds without an event that end a burst: one save, one rebuild
 POLL_SECONDS = 30.0  # a long poll answers "no change" after this long
 WAIT_PATH = "/__casebook/wait"
 SOURCES = ("cases", "templates")  # watched recursively; the root itself only for casebook.yml

@@ -92,7 +92,8 @@ def rebuild_line(outcome: Outcome, on_failure: str) -> str:
     if not result.written:
         return f"{what}{site} is up to date ({result.cases} cases), checked in {ms}"
     left = f", {len(result.invalid)} invalid files left out" if result.invalid else ""
-    return f"{what}built {site} in {ms}: {result.cases} cases, {result.rendered} rendered{left}"
+    done = "updated" if result.in_place else "built"
+    return f"{what}{done} {site} in {ms}: {result.cases} cases, {result.rendered} rendered{left}"
 
 
 def _changed(paths: tuple[str, ...]) -> str:

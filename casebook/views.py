@@ -12,6 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
+
+from markupsafe import Markup
 
 from casebook.interest import CaseInterest
 from casebook.markdown import render_markdown
@@ -374,37 +377,80 @@ class SiteView:
     rows: tuple[CaseRow, ...]  # every valid case, most urgent first
     invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
     row_html: Mapping[str, str] = field(default_factory=dict)  # case id → its table row
+    agenda_html: Mapping[str, str] = field(default_factory=dict)  # case id → its agenda item
 
-    @property
+    @cached_property
     def agenda(self) -> tuple[CaseRow, ...]:
         return tuple(r for r in self.rows if r.due_by(self.today))
 
+    @cached_property
+    def prerendered(self) -> bool:
+        """Every row and agenda item comes rendered already (as a build makes them)."""
+        return all(r.id in self.row_html for r in self.rows) and all(
+            r.id in self.agenda_html for r in self.agenda)
+
+    @property
+    def table_html(self) -> Markup:
+        """The rows of the case table, joined here: a loop in the template costs several
+        calls per row, and a large casebook has tens of thousands of them."""
+        return Markup("".join([self.row_html[r.id] for r in self.rows]))
+
+    @property
+    def agenda_items_html(self) -> Markup:
+        return Markup("".join([self.agenda_html[r.id] for r in self.agenda]))
+
+    @cached_property
+    def _sums(self) -> tuple[dict[str, Decimal], dict[str, int],
+                             tuple[tuple[str, Decimal, int], ...]]:
+        """Totals, counts and aging in one pass over the rows."""
+        keys = ("open", "overdue", "disputed", "plan", "interest")
+        totals = dict.fromkeys(keys, ZERO)
+        counts = dict.fromkeys((*keys, "unowned"), 0)
+        amounts = [ZERO] * len(BUCKETS)
+        cases = [0] * len(BUCKETS)
+        for r in self.rows:
+            if r.balance:
+                totals["open"] += r.balance
+                counts["open"] += r.balance > 0
+                if r.status == "plan":
+                    totals["plan"] += r.balance
+            if r.overdue:
+                totals["overdue"] += r.overdue
+                counts["overdue"] += r.overdue > 0
+            if r.disputed:
+                totals["disputed"] += r.disputed
+                counts["disputed"] += r.disputed > 0
+            if r.interest:
+                totals["interest"] += r.interest
+                counts["interest"] += r.interest > 0
+            counts["plan"] += r.status == "plan"
+            counts["unowned"] += r.owner is None
+            for index, amount in enumerate(r.aging):
+                if amount:
+                    amounts[index] += amount
+                    cases[index] += amount > 0
+        aging = tuple(zip(BUCKETS, amounts, cases, strict=True))
+        return totals, counts, aging
+
     @property
     def totals(self) -> dict[str, Decimal]:
-        rows = self.rows
-        return {
-            "open": sum((r.balance for r in rows), ZERO),
-            "overdue": sum((r.overdue for r in rows), ZERO),
-            "disputed": sum((r.disputed for r in rows), ZERO),
-            "plan": sum((r.balance for r in rows if r.status == "plan"), ZERO),
-            "interest": sum((r.interest for r in rows), ZERO),
-        }
+        return self._sums[0]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many cases count towards each total (and how many have no owner)."""
+        return self._sums[1]
 
     @property
     def aging(self) -> tuple[tuple[str, Decimal, int], ...]:
         """(bucket, amount, number of cases with money in it) per BUCKETS entry."""
-        out = []
-        for index, name in enumerate(BUCKETS):
-            amount = sum((r.aging[index] for r in self.rows), ZERO)
-            count = sum(1 for r in self.rows if r.aging[index] > 0)
-            out.append((name, amount, count))
-        return tuple(out)
+        return self._sums[2]
 
-    @property
+    @cached_property
     def owners(self) -> tuple[str, ...]:
         return tuple(sorted({r.owner for r in self.rows if r.owner}))
 
-    @property
+    @cached_property
     def statuses(self) -> tuple[str, ...]:
         return tuple(sorted({r.status for r in self.rows}))
 
