@@ -31,22 +31,25 @@ from casebook import __version__, githistory
 from casebook.assess import assess_case, urgency
 from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity, ordered
-from casebook.export import (
-    csv_line,
-    export_fields,
-    ics_event,
-    join_csv,
-    join_ics,
-    join_json,
-    json_line,
-)
+from casebook.export import csv_line, export_fields, ics_event, join_csv, join_ics, json_line
 from casebook.interest import interest_context, interest_for_case
 from casebook.loader import Casebook, Task, case_id, load
 from casebook.model import Case, Config, Creditor
 from casebook.render import environment, labels, template_dirs
-from casebook.views import CaseRow, CaseView, Commit, LetterLink, SiteView, case_row, case_view
+from casebook.views import (
+    AGENDA_MARK,
+    TABLE_MARK,
+    CaseRow,
+    CaseView,
+    Commit,
+    LetterLink,
+    SiteView,
+    case_row,
+    case_view,
+)
 
 STAMP_FILE = ".casebook-build"
+OUTPUT_FORMAT = 2  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
 LADDER_LETTERS = ("reminder", "written-reminder", "final-notice", "formal-notice", "dossier")
 EXTRA_LETTERS = ("plan-confirmation", "statement")
 TERMS = {"formal-notice": 15}  # days to pay; every other letter: 7
@@ -67,16 +70,16 @@ class Letter:
 
 
 class CaseOutput(NamedTuple):
-    """What the whole-site files need from one case, made where the case is rendered: its
-    dashboard row and order, its lines of each export and its dashboard markup."""
+    """What the whole-site files need from one case, made (and encoded) where the case is
+    rendered: its dashboard row and order, its pieces of the dashboard and of each export."""
 
     row: CaseRow
     order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
-    json: str
-    csv: str
-    ics: str  # empty without a due date
-    row_html: Markup
-    agenda_html: Markup  # empty when nothing is due
+    json: bytes
+    csv: bytes
+    ics: bytes  # empty without a due date
+    row_html: bytes
+    agenda_html: bytes  # empty when nothing is due
 
 
 @dataclass
@@ -188,13 +191,14 @@ class Renderer:
         for link in view.letters:
             files[f"letters/{case.id}/{link.id}.html"] = self.letter(view, link.id)
         row = case_row(view)
-        agenda = Markup("")
+        agenda = ""
         if row.due_by(self.today):
-            agenda = Markup(self.env.get_template("_agenda_item.html").render(
-                row=row, base="", today=self.today))
-        output = CaseOutput(row=row, order=urgency(export), json=json_line(export),
-                            csv=csv_line(export), ics=ics_event(export, self.today),
-                            row_html=self.dashboard_row(row), agenda_html=agenda)
+            agenda = self.env.get_template("_agenda_item.html").render(
+                row=row, base="", today=self.today)
+        output = CaseOutput(
+            row=row, order=urgency(export), json=json_line(export).encode(),
+            csv=csv_line(export).encode(), ics=ics_event(export, self.today).encode(),
+            row_html=self.dashboard_row(row).encode(), agenda_html=agenda.encode())
         return files, output
 
     def write_case(self, case: Case, out: Path) -> CaseOutput:
@@ -302,9 +306,11 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
     out = (out or root / "site").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     stamp = "|".join((today.isoformat(), templates_key(root), githistory.head(root) or "-",
-                      f"keep-going={keep_going}"))
+                      f"keep-going={keep_going}", f"format={OUTPUT_FORMAT}"))
     previous, previous_inputs, dirty = read_stamp(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    clear_leftovers(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{os.getpid()}-", dir=out.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a site is not
     try:
         from casebook.loader import load_config
 
@@ -375,8 +381,9 @@ def _finish(casebook: Casebook, today: date, out: Path, staging: Path,
 
 def _write_site(casebook: Casebook, outputs: list[CaseOutput],
                 invalid: tuple[tuple[str, str], ...], today: date, staging: Path) -> None:
-    for name, data in site_files(casebook, outputs, invalid, today).items():
-        (staging / name).write_bytes(data)
+    for name, chunks in site_files(casebook, outputs, invalid, today).items():
+        with open(staging / name, "wb") as handle:
+            handle.writelines(chunks)
     assets = resources.files("casebook").joinpath("templates/assets")
     for folder in reversed(template_dirs(casebook.root)):
         source = Path(folder) / "assets"
@@ -386,26 +393,62 @@ def _write_site(casebook: Casebook, outputs: list[CaseOutput],
         shutil.copytree(str(assets), staging / "assets")
 
 
+Chunks = list[bytes]  # a file's content in pieces, written one after the other
+
+
 def site_files(casebook: Casebook, outputs: Sequence[CaseOutput],
                invalid: tuple[tuple[str, str], ...], today: date,
-               env: jinja2.Environment | None = None) -> dict[str, bytes]:
+               env: jinja2.Environment | None = None) -> dict[str, Chunks]:
     """The dashboard and the exports, from every case's output: file name in the site →
-    bytes."""
+    its content in pieces. The cases' pieces are used as they come, never joined or
+    encoded again: at 10,000 cases the dashboard alone is some 20 MB."""
     config = casebook.config
     env = env or environment(casebook.root, config.locale, config.currency)
     ranked = sorted(outputs, key=attrgetter("order"))
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=invalid,
-                    row_html={o.row.id: o.row_html for o in outputs},
-                    agenda_html={o.row.id: o.agenda_html for o in outputs if o.agenda_html})
+                    prerendered=True)
     index = env.get_template("index.html").render(site=site, creditor=config.creditor,
                                                   base="", today=today)
+    pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],
+              TABLE_MARK: [o.row_html for o in ranked]}
     by_case = sorted(outputs, key=lambda o: o.row.id)
     return {
-        "index.html": index.encode("utf-8"),
-        "casebook.json": join_json([o.json for o in by_case]).encode("utf-8"),
-        "cases.csv": join_csv([o.csv for o in by_case]).encode("utf-8"),
-        "actions.ics": join_ics([o.ics for o in ranked]).encode("utf-8"),
+        "index.html": _spliced(index, pieces),
+        "casebook.json": _joined(b"[\n", [o.json for o in by_case], b",\n", b"\n]\n", b"[]\n"),
+        "cases.csv": [join_csv([]).encode(), *(o.csv for o in by_case)],
+        "actions.ics": _ics_chunks(join_ics([]).encode(), [o.ics for o in ranked]),
     }
+
+
+def _spliced(text: str, pieces: dict[str, list[bytes]]) -> Chunks:
+    """`text` encoded, with each mark in it replaced by its pieces."""
+    chunks: Chunks = []
+    for mark, parts in pieces.items():
+        before, found, text = text.partition(mark)
+        if not found:
+            text = before
+            continue
+        chunks.append(before.encode())
+        chunks.extend(parts)
+    chunks.append(text.encode())
+    return chunks
+
+
+def _joined(head: bytes, items: list[bytes], separator: bytes, tail: bytes,
+            empty: bytes) -> Chunks:
+    if not items:
+        return [empty]
+    chunks = [head]
+    for item in items:
+        chunks += (item, separator)
+    chunks[-1] = tail
+    return chunks
+
+
+def _ics_chunks(empty: bytes, events: list[bytes]) -> Chunks:
+    """The calendar's head, the events, its end (`join_ics` of no events is head and end)."""
+    end = b"END:VCALENDAR\r\n"
+    return [empty[:-len(end)], *events, end]
 
 
 def _rendered_now(staging: Path, case_id: str) -> bool:
@@ -464,17 +507,51 @@ def write_stamp(folder: Path, stamp: str, inputs: str, dirty: frozenset[str] = f
     replace_file(folder / STAMP_FILE, text.encode("utf-8"))
 
 
-def replace_file(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes | Chunks) -> None:
     """Put `data` at `path` in one step: a reader sees the old file or the new one, never a
     part. Site files are not flushed to disk one by one (a build can always be run again)."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temp, "wb") as handle:
-            handle.write(data)
+            handle.writelines([data] if isinstance(data, bytes) else data)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def clear_leftovers(out: Path) -> None:
+    """Remove what builds and in-place updates of processes that no longer run left beside
+    `out` (a build killed mid-way leaves its staging folder): `.site.build-PID-…`,
+    `.site.trash-PID-…`, `.site.old-PID`."""
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return
+    prefix = f".{out.name}."
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        kind, _, rest = entry.name[len(prefix):].partition("-")
+        pid = rest.split("-")[0]
+        if kind in ("build", "trash", "old") and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # -- swapping the new site in -------------------------------------------------------------------

@@ -16,8 +16,10 @@ the cached results of their earlier content.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +30,7 @@ from casebook.build import (
     BuildFailed,
     BuildResult,
     CaseOutput,
+    Chunks,
     Renderer,
     build,
     inputs_key,
@@ -56,7 +59,7 @@ class _State:
     renderer: Renderer
     dirty: set[str] = field(default_factory=set)  # updated in place since the full build
     pending: set[str] = field(default_factory=set)  # changed, but the update failed
-    written: dict[str, bytes] = field(default_factory=dict)  # the whole-site files, as written
+    written: dict[str, Chunks] = field(default_factory=dict)  # the whole-site files, as written
 
 
 class LiveBuild:
@@ -131,6 +134,7 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
     state.pending.clear()
 
     out = state.out
+    trash = _Trash(out)
     state.dirty.update(paths)
     write_stamp(out, state.stamp, "", frozenset(state.dirty))  # an update is under way
     for path in paths:
@@ -138,32 +142,33 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
         case = parsed.get(path)
         if case is None:  # gone
             state.results.pop(path, None)
-            (out / "cases" / f"{cid}.html").unlink(missing_ok=True)
-            shutil.rmtree(out / "letters" / cid, ignore_errors=True)
+            trash.take(out / "cases" / f"{cid}.html")
+            trash.take(out / "letters" / cid)
             continue
         pages, output = state.renderer.render_case(case)
         for name, text in pages.items():
             target = out / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            replace_file(target, text.encode("utf-8"))
-        _drop_letters(out / "letters" / cid, {Path(n).name for n in pages})
+            trash.replace(target, text.encode("utf-8"))
+        _drop_letters(out / "letters" / cid, {Path(n).name for n in pages}, trash)
         state.results[path] = output
 
     outputs = [state.results[p] for p in sorted(state.results)]
     for name, data in site_files(casebook, outputs, (), state.today,
                                  state.renderer.env).items():
         if state.written.get(name) != data:  # the calendar, say, often stays the same
-            replace_file(out / name, data)
+            trash.replace(out / name, data)
             state.written[name] = data
     state.casebook = casebook
     write_stamp(out, state.stamp, inputs_key(casebook, state.config_bytes),
                 frozenset(state.dirty))
+    trash.empty()
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(state.results),
                        rendered=sum(1 for c in parsed.values() if c is not None),
                        written=True, in_place=True, stamp=state.stamp)
 
 
-def _drop_letters(folder: Path, keep: set[str]) -> None:
+def _drop_letters(folder: Path, keep: set[str], trash: _Trash) -> None:
     """Remove the letters a case no longer needs."""
     try:
         entries = list(os.scandir(folder))
@@ -171,5 +176,44 @@ def _drop_letters(folder: Path, keep: set[str]) -> None:
         return
     for entry in entries:
         if entry.is_file() and entry.name not in keep:
-            os.unlink(entry.path)
+            trash.take(Path(entry.path))
+
+
+class _Trash:
+    """Where the files an update replaces or removes go, to be deleted once the update is
+    on disk, in the background. Freeing a file's blocks can take many milliseconds (a disk
+    mounted with `discard` trims them at once); a link or a rename takes microseconds. The
+    folder is hidden beside the site, so watchers and servers never see it; a full build
+    removes any left behind."""
+
+    PREFIX = ".trash-"
+
+    def __init__(self, out: Path) -> None:
+        self.folder = out.parent / f".{out.name}{self.PREFIX}{os.getpid()}-{next(_serial)}"
+        self._count = 0
+
+    def _slot(self) -> Path:
+        if self._count == 0:
+            self.folder.mkdir()
+        self._count += 1
+        return self.folder / str(self._count)
+
+    def take(self, path: Path) -> None:
+        """Move a file or folder out of the site."""
+        if os.path.lexists(path):
+            os.rename(path, self._slot())
+
+    def replace(self, path: Path, data: bytes | Chunks) -> None:
+        """Replace a file in one step, keeping its old content here (a second link)."""
+        if os.path.lexists(path):
+            os.link(path, self._slot())
+        replace_file(path, data)
+
+    def empty(self) -> None:
+        if self._count:
+            threading.Thread(target=shutil.rmtree, args=(self.folder, True),
+                             name="casebook-trash", daemon=True).start()
+
+
+_serial = itertools.count()
 

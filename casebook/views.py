@@ -8,8 +8,8 @@ HTML (see `markdown`). Nothing here reads files or the clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
@@ -23,6 +23,8 @@ from casebook.rules import Action
 from casebook.situation import Situation, covered, days
 
 ZERO = Decimal(0)
+TABLE_MARK = "\x00casebook:table\x00"  # never in a page otherwise: NUL is refused in input
+AGENDA_MARK = "\x00casebook:agenda\x00"
 BUCKETS = ("not-due", "1-30", "31-60", "61-90", "90+")
 
 
@@ -376,28 +378,25 @@ class SiteView:
     today: date
     rows: tuple[CaseRow, ...]  # every valid case, most urgent first
     invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
-    row_html: Mapping[str, str] = field(default_factory=dict)  # case id → its table row
-    agenda_html: Mapping[str, str] = field(default_factory=dict)  # case id → its agenda item
+    # Every row of the case table and every agenda item comes rendered already, where each
+    # case was rendered: the page shows marks in their place (`table_html`,
+    # `agenda_items_html`), and the build writes the pieces there (`build.site_files`).
+    prerendered: bool = False
 
     @cached_property
     def agenda(self) -> tuple[CaseRow, ...]:
         return tuple(r for r in self.rows if r.due_by(self.today))
 
-    @cached_property
-    def prerendered(self) -> bool:
-        """Every row and agenda item comes rendered already (as a build makes them)."""
-        return all(r.id in self.row_html for r in self.rows) and all(
-            r.id in self.agenda_html for r in self.agenda)
-
     @property
     def table_html(self) -> Markup:
-        """The rows of the case table, joined here: a loop in the template costs several
-        calls per row, and a large casebook has tens of thousands of them."""
-        return Markup("".join([self.row_html[r.id] for r in self.rows]))
+        """Where the rendered rows of the case table go: a loop in the template would cost
+        several calls per row, and a large casebook has tens of thousands of them."""
+        return Markup(TABLE_MARK)
 
     @property
     def agenda_items_html(self) -> Markup:
-        return Markup("".join([self.agenda_html[r.id] for r in self.agenda]))
+        """Where the rendered agenda items go."""
+        return Markup(AGENDA_MARK)
 
     @cached_property
     def _sums(self) -> tuple[dict[str, Decimal], dict[str, int],

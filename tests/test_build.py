@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -266,3 +267,24 @@ def test_a_page_deleted_from_the_previous_site_is_rendered_again(demo: Path) -> 
     result = build(demo, DAY)
     assert result.written
     assert (demo / "site" / "cases" / "il-portico.html").is_file()
+
+
+def test_leftovers_of_dead_processes_are_cleared(demo: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = [demo / f".site.build-{dead.pid}-x1", demo / f".site.trash-{dead.pid}-0"]
+    live = demo / f".site.trash-{os.getpid()}-99"
+    for folder in (*stale, live):
+        (folder / "cases").mkdir(parents=True)
+    build(demo, DAY)
+    assert not any(p.exists() for p in stale)
+    assert live.exists()
+
+
+def test_the_site_folder_is_readable_by_others(demo: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        build(demo, DAY)
+    finally:
+        os.umask(mask)
+    assert (demo / "site").stat().st_mode & 0o777 == 0o755
