@@ -9,32 +9,42 @@ os.wait4, or /usr/bin/time -f %M where wait4 is missing). A Markdown table goes 
 progress to stderr. A command that fails is reported as FAILED with its exit code and the first
 lines it wrote. When `hugo` is on PATH, "hugo build (same content)" times Hugo on a Hugo project
 with the same case files (bench/hugo.py) right before `build` cold, and the table gives the ratio
-casebook/hugo. Standard library only.
+casebook/hugo. `watch` is one long-running child instead: each timed run saves one case file as
+an editor does and waits for its page in site/. Every casebook child gets XDG_CACHE_HOME set to a
+folder in the benchmark's temp folder, so the user's own cache is never read or written.
+Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
+import queue
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-20"  # the generator dates nothing after this day
 CACHE_DIR = ".casebook-cache"
 SITE_DIR = "site"
+USER_CACHE = "xdg-cache"  # the children's XDG_CACHE_HOME, in the benchmark's temp folder
 SMALL_SET = 100  # files named on the command line for the pre-commit style run
 HEAD_LINES = 5
+WATCH_POLL = 0.002  # seconds between two looks at the saved case's page
+WATCH_STOP = 10.0  # seconds a `watch` child gets to exit after SIGINT before it is killed
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,15 @@ class Measure:
     label: str
     args: tuple[str, ...]  # after the executable; "{files}" expands to SMALL_SET case paths
     remove: tuple[str, ...] = ()  # folders of the casebook removed before every run (cold runs)
-    needs_build: bool = False
+    needs: tuple[str, ...] = ()  # commands `casebook --help` must list
     edit_one: bool = False  # append a log entry to one case file before every run
+    first: bool = False  # also remove the children's user cache folder before every run
+    watch: bool = False  # one `casebook watch` child; each run saves a case (measure_watch)
     hugo: bool = False  # not casebook: Hugo on the same content (bench/hugo.py)
+    also: tuple[str, ...] = ()  # --only names that select it besides its key and prefixes
 
 
+BUILD = ("--today", TODAY, "build")
 MEASURES: tuple[Measure, ...] = (
     Measure("help", "`--help`", ("--help",)),
     Measure("validate-cold", "`validate` cold", ("validate",), remove=(CACHE_DIR,)),
@@ -55,12 +69,16 @@ MEASURES: tuple[Measure, ...] = (
     Measure("next", f"`--today {TODAY} next`", ("--today", TODAY, "next")),
     Measure("validate-100", f"`validate` {SMALL_SET} files", ("validate", "{files}")),
     Measure("hugo", "hugo build (same content)", (), hugo=True),
-    Measure("build-cold", "`build` cold", ("--today", TODAY, "build"),
-            remove=(SITE_DIR, CACHE_DIR), needs_build=True),
-    Measure("build-warm", "`build` unchanged", ("--today", TODAY, "build"), needs_build=True),
-    Measure("build-one", "`build`, one case changed", ("--today", TODAY, "build"),
-            needs_build=True, edit_one=True),
+    Measure("build-cold", "`build` cold", BUILD, remove=(SITE_DIR, CACHE_DIR), needs=("build",)),
+    Measure("build-first", "`build` cold, first run after install", BUILD,
+            remove=(SITE_DIR, CACHE_DIR), needs=("build",), first=True),
+    Measure("build-warm", "`build` unchanged", BUILD, needs=("build",)),
+    Measure("build-one", "`build`, one case changed", BUILD, needs=("build",), edit_one=True),
+    Measure("watch-one", "`watch`, one case saved", ("--today", TODAY, "watch"),
+            needs=("build", "watch"), watch=True, also=("build",)),
 )
+# The second row of watch-one: the rebuild time the `watch` child reports itself ("in N ms").
+WATCH_WRITTEN = Measure("watch-written", "`watch`, change seen → site written", ())
 EDIT_HEADING = f"## {TODAY} note — bench"
 
 
@@ -108,7 +126,8 @@ def _maxrss_kib(ru_maxrss: int) -> int:
     return ru_maxrss // 1024 if sys.platform == "darwin" else ru_maxrss  # bytes on macOS
 
 
-def run_child(cmd: Sequence[str], cwd: Path, timeout: float) -> Run:
+def run_child(cmd: Sequence[str], cwd: Path, timeout: float,
+              env: Mapping[str, str] | None = None) -> Run:
     """Run `cmd` once; wall time, peak RSS of that child, exit code, first output lines."""
     time_bin = shutil.which("time", path="/usr/bin") if not hasattr(os, "wait4") else None
     with tempfile.TemporaryDirectory(prefix="casebook-run-") as scratch:
@@ -120,8 +139,8 @@ def run_child(cmd: Sequence[str], cwd: Path, timeout: float) -> Run:
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             start = time.perf_counter()
             try:
-                proc = subprocess.Popen(full, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out,
-                                        stderr=err)
+                proc = subprocess.Popen(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=out, stderr=err)
             except OSError as exc:
                 return Run(0.0, None, 127, [f"cannot start {cmd[0]}: {exc}"])
             timer = threading.Timer(timeout, proc.kill)
@@ -147,6 +166,174 @@ def run_child(cmd: Sequence[str], cwd: Path, timeout: float) -> Run:
         if code != 0:
             head = _head(err_path.read_bytes()) or _head(out_path.read_bytes())
         return Run(elapsed, rss, code, head, timed_out)
+
+
+class WatchFailed(Exception):
+    """A `watch` child died, failed a rebuild or did not answer in time."""
+
+    def __init__(self, why: str, timed_out: bool = False) -> None:
+        super().__init__(why)
+        self.why, self.timed_out = why, timed_out
+
+
+def _temp_beside(path: Path) -> Path:
+    """Where an editor-like save writes first: hidden, so the watcher ignores it."""
+    return path.with_name(f".{path.name}.bench.tmp")
+
+
+@contextlib.contextmanager
+def _sigint_not_ignored() -> Iterator[None]:
+    """A child inherits an ignored SIGINT (as in a script's background job), and could then
+    not be stopped as Ctrl-C stops it. A handled SIGINT is reset to the default by exec, so
+    it is handled (by a no-op) while the child starts."""
+    ignored = (threading.current_thread() is threading.main_thread()
+               and signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+    if ignored:
+        signal.signal(signal.SIGINT, lambda _signum, _frame: None)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class WatchChild:
+    """`casebook watch` running in a casebook, in a session of its own; its output lines are
+    read as they come (and all kept, for a failure's head). Never polled with Popen.poll() or
+    wait(): stop() reaps it with os.wait4, for its peak RSS."""
+
+    def __init__(self, cmd: Sequence[str], cwd: Path, env: Mapping[str, str] | None) -> None:
+        with _sigint_not_ignored():
+            self.proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         start_new_session=True)
+        self.lines: queue.Queue[tuple[str, str]] = queue.Queue()  # (stream, line)
+        self.output = {"stdout": bytearray(), "stderr": bytearray()}
+        self.readers = [threading.Thread(target=self._read, args=(name, stream), daemon=True)
+                        for name, stream in (("stdout", self.proc.stdout),
+                                             ("stderr", self.proc.stderr))]
+        for reader in self.readers:
+            reader.start()
+        self.code: int | None = None  # set once reaped
+        self.rss_kib: int | None = None
+
+    def _read(self, name: str, stream: IO[bytes] | None) -> None:
+        assert stream is not None
+        with stream:
+            for raw in iter(stream.readline, b""):
+                self.output[name] += raw
+                self.lines.put((name, raw.decode("utf-8", errors="replace").rstrip()))
+
+    @property
+    def talking(self) -> bool:
+        """Whether more output can come: a pipe is still open, or lines wait to be read."""
+        return any(r.is_alive() for r in self.readers) or not self.lines.empty()
+
+    def pending(self) -> list[tuple[str, str]]:
+        """The lines that came since the last look, without waiting."""
+        found: list[tuple[str, str]] = []
+        while True:
+            try:
+                found.append(self.lines.get_nowait())
+            except queue.Empty:
+                return found
+
+    def wait_for(self, wanted: Callable[[str, str], bool], what: str, timeout: float) -> str:
+        """The first line for which `wanted(stream, line)` holds."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise WatchFailed(f"no {what} after {timeout:g} s", timed_out=True)
+            try:
+                stream, line = self.lines.get(timeout=min(left, 0.1))
+            except queue.Empty:
+                if not self.talking:
+                    raise WatchFailed(f"exited before {what}") from None
+                continue
+            if wanted(stream, line):
+                return line
+
+    def save(self, path: Path, data: bytes, page: Path, marker: bytes, present: bool,
+             relative: str, timeout: float) -> tuple[float, str]:
+        """Save `data` to `path` as an editor does (a temp file beside it, renamed over it),
+        then look at `page` every WATCH_POLL s until it holds `marker` (or, if not `present`,
+        no longer does): seconds from the rename to that, and the child's line for that
+        rebuild."""
+        self.pending()  # older lines: not about this save
+        temp = _temp_beside(path)
+        temp.write_bytes(data)
+        start = time.perf_counter()
+        os.replace(temp, path)
+        deadline = start + timeout
+        seconds: float | None = None
+        line: str | None = None
+        while seconds is None or line is None:
+            if seconds is None:
+                try:
+                    if (marker in page.read_bytes()) == present:
+                        seconds = time.perf_counter() - start
+                        continue
+                except FileNotFoundError:
+                    pass
+            for stream, text in self.pending():
+                if relative in text and " changed: " in text:
+                    if stream == "stderr":  # a failed rebuild reports there
+                        raise WatchFailed(f"the rebuild failed: {text}")
+                    line = text
+            if not self.talking:
+                raise WatchFailed(f"exited after {relative} was saved")
+            if time.perf_counter() >= deadline:
+                what = "page" if seconds is None else "rebuild line"
+                raise WatchFailed(f"no {what} {timeout:g} s after {relative} was saved",
+                                  timed_out=True)
+            time.sleep(WATCH_POLL)
+        return seconds, line
+
+    def _signal(self, kill: bool) -> None:
+        """SIGKILL or SIGINT by os.kill: Popen's own methods poll first, which would reap the
+        child before os.wait4 could (no other wait reaps it, so its pid is still its own)."""
+        if hasattr(os, "wait4"):
+            os.kill(self.proc.pid, signal.SIGKILL if kill else signal.SIGINT)
+        elif kill:
+            self.proc.kill()
+        else:
+            self.proc.send_signal(signal.SIGINT)
+
+    def stop(self, grace: float = WATCH_STOP) -> None:
+        """SIGINT (Ctrl-C), then SIGKILL after `grace` seconds (at once when 0); reap it: its
+        exit code and peak RSS."""
+        if self.code is not None:
+            return
+        killed: list[bool] = []
+
+        def kill() -> None:
+            killed.append(True)
+            self._signal(kill=True)
+
+        timer = threading.Timer(grace, kill)
+        if grace > 0:
+            self._signal(kill=False)
+            timer.start()
+        else:
+            kill()
+        try:
+            if hasattr(os, "wait4"):
+                _pid, status, usage = os.wait4(self.proc.pid, 0)
+                self.proc.returncode = os.waitstatus_to_exitcode(status)
+                self.rss_kib = _maxrss_kib(usage.ru_maxrss)
+            else:
+                self.proc.wait()
+        finally:
+            timer.cancel()
+        self.code = self.proc.returncode
+        for reader in self.readers:
+            reader.join(timeout=5)
+        if killed and grace > 0:
+            raise WatchFailed(f"still running {grace:g} s after SIGINT: killed")
+
+    def head(self) -> list[str]:
+        return _head(bytes(self.output["stderr"])) or _head(bytes(self.output["stdout"]))
 
 
 # --- the benchmark ------------------------------------------------------------------------
@@ -178,14 +365,20 @@ def _git_commit(root: Path) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def child_env(user_cache: Path) -> dict[str, str]:
+    """The environment of every casebook child: its user cache folder is the benchmark's."""
+    return {**os.environ, "XDG_CACHE_HOME": str(user_cache)}
+
+
 def timed(size: int, m: Measure, cmd: list[str], cwd: Path, repeat: int, timeout: float,
-          prepare: Callable[[int], None] | None = None) -> Result:
+          prepare: Callable[[int], None] | None = None,
+          env: Mapping[str, str] | None = None) -> Result:
     """One untimed warm-up run, then `repeat` timed runs; `prepare(attempt)` before each."""
     result = Result(size, m)
     for attempt in range(repeat + 1):  # attempt 0 is the untimed warm-up
         if prepare:
             prepare(attempt)
-        run = run_child(cmd, cwd, timeout)
+        run = run_child(cmd, cwd, timeout, env)
         if run.code != 0:
             result.failure = run
             result.times.clear()
@@ -197,8 +390,8 @@ def timed(size: int, m: Measure, cmd: list[str], cwd: Path, repeat: int, timeout
     return result
 
 
-def measure(exe: Path, root: Path, size: int, m: Measure, files: list[str], repeat: int,
-            timeout: float) -> Result:
+def measure(exe: Path, root: Path, user_cache: Path, size: int, m: Measure, files: list[str],
+            repeat: int, timeout: float) -> Result:
     args: list[str] = []
     for arg in m.args:
         args.extend(files if arg == "{files}" else [arg])
@@ -208,16 +401,87 @@ def measure(exe: Path, root: Path, size: int, m: Measure, files: list[str], repe
     def prepare(attempt: int) -> None:
         for name in m.remove:
             _remove(root / name)
+        if m.first:  # no compiled templates, no seal key: as on the first run ever
+            _remove(user_cache)
         if m.edit_one:  # a different text each run, so every run sees one changed case
             text = original if original.endswith(b"\n") else original + b"\n"
             entry = f"\n{EDIT_HEADING}\nBench edit {attempt + 1}: one case changed.\n"
             edited.write_bytes(text + entry.encode("utf-8"))
 
     try:
-        return timed(size, m, [str(exe), *args], root, repeat, timeout, prepare)
+        return timed(size, m, [str(exe), *args], root, repeat, timeout, prepare,
+                     child_env(user_cache))
     finally:
         if m.edit_one:
             edited.write_bytes(original)
+
+
+def measure_watch(exe: Path, root: Path, user_cache: Path, size: int, m: Measure,
+                  files: list[str], repeat: int, timeout: float) -> list[Result]:
+    """One `casebook watch` child on the built casebook; each run (one untimed warm-up, then
+    `repeat`) saves the same case file with a new log entry and times the rename until the
+    case's page holds the entry. Two results: save → page on disk, and the rebuild time the
+    child reports ("in N ms", from the change it saw to the site written)."""
+    result = Result(size, m, note="save → page on disk")
+    written = Result(size, WATCH_WRITTEN, note="as it reports (\"in N ms\")")
+    full = 0  # timed runs the child did as a full build, not in place ("built", not "updated")
+    env = child_env(user_cache)
+    relative = files[0]
+    edited = root / relative
+    cid = relative.removeprefix("cases/").removesuffix(".md")
+    page = root / SITE_DIR / "cases" / f"{cid}.html"
+    original = edited.read_bytes()
+    text = original if original.endswith(b"\n") else original + b"\n"
+    if not (root / SITE_DIR).is_dir():  # the site that watch starts from
+        run = run_child([str(exe), *BUILD], root, timeout, env)
+        if run.code != 0:
+            result.failure = run
+            return [result]
+    try:
+        child = WatchChild([str(exe), *m.args], root, env)
+    except OSError as exc:
+        result.failure = Run(0.0, None, 127, [f"cannot start {exe}: {exc}"])
+        return [result]
+    saved = False  # the case file differs from its original bytes
+    try:
+        try:
+            child.wait_for(lambda stream, line: stream == "stdout" and line.startswith("watching"),
+                           "\"watching\" line", timeout)
+            marker = b""
+            for attempt in range(repeat + 1):  # attempt 0 is the untimed warm-up
+                marker = f"Bench save {attempt + 1}, pid {os.getpid()}".encode()
+                entry = f"\n{EDIT_HEADING}\n".encode() + marker + b": one case saved.\n"
+                saved = True
+                seconds, line = child.save(edited, text + entry, page, marker, True, relative,
+                                           timeout)
+                ms = re.search(r"\bin (\d+) ms\b", line)
+                if ms is None:
+                    raise WatchFailed(f"no \"in N ms\" in its line: {line}")
+                if attempt:
+                    result.times.append(seconds)
+                    written.times.append(int(ms.group(1)) / 1000)
+                    full += " changed: built " in line
+            child.save(edited, original, page, marker, False, relative, timeout)
+            saved = False
+            child.stop()
+            if child.code != 0:
+                raise WatchFailed(f"exit {child.code} after SIGINT")
+        except WatchFailed as failed:
+            with contextlib.suppress(WatchFailed):  # killed: the failure is told already
+                child.stop(0 if failed.timed_out else WATCH_STOP)
+            result.failure = Run(0.0, None, child.code if child.code is not None else -1,
+                                 [failed.why, *child.head()], failed.timed_out)
+            result.times.clear()
+            return [result]
+    finally:
+        child.stop(0)  # Ctrl-C or an error here: no child left behind
+        _temp_beside(edited).unlink(missing_ok=True)
+        if saved:
+            edited.write_bytes(original)
+    result.rss_kib = child.rss_kib
+    if full:
+        written.note += f"; {full} of {repeat} were full builds"
+    return [result, written]
 
 
 def measure_hugo(hugo_exe: str, root: Path, work: Path, size: int, m: Measure, repeat: int,
@@ -238,15 +502,16 @@ def measure_hugo(hugo_exe: str, root: Path, work: Path, size: int, m: Measure, r
     return result
 
 
-def has_build(exe: Path, cwd: Path, timeout: float) -> bool:
+def listed_commands(exe: Path, cwd: Path, timeout: float, env: Mapping[str, str]) -> set[str]:
+    """The commands `casebook --help` lists (build, watch, …)."""
     try:
-        proc = subprocess.run([str(exe), "--help"], cwd=cwd, capture_output=True, text=True,
-                              errors="replace", timeout=timeout)
+        proc = subprocess.run([str(exe), "--help"], cwd=cwd, env=env, capture_output=True,
+                              text=True, errors="replace", timeout=timeout)
     except (OSError, subprocess.SubprocessError):
-        return False
+        return set()
     text = proc.stdout + proc.stderr
     _before, found, commands = text.partition("Commands:")
-    return re.search(r"^\s+build\b", commands if found else text, re.MULTILINE) is not None
+    return set(re.findall(r"^\s+([a-z][\w-]*)\b", commands if found else text, re.MULTILINE))
 
 
 def hugo_version(hugo_exe: str) -> str:
@@ -262,6 +527,7 @@ def bench_size(exe: Path | None, size: int, keys: list[str],
                args: argparse.Namespace) -> list[Result]:
     work = Path(tempfile.mkdtemp(prefix=f"casebook-bench-{size}-"))
     root = work / "casebook"
+    user_cache = work / USER_CACHE  # never the user's own ~/.cache
     try:
         started = time.perf_counter()
         _generator()(root, size, args.seed)
@@ -273,7 +539,8 @@ def bench_size(exe: Path | None, size: int, keys: list[str],
             _progress(f"[{size:,}] committed to git in {time.perf_counter() - started:.2f} s")
         files = sorted(p.relative_to(root).as_posix() for p in (root / "cases").rglob("*.md"))
         files = files[:SMALL_SET]
-        build = exe is not None and has_build(exe, root, args.timeout)
+        listed = (set() if exe is None
+                  else listed_commands(exe, root, args.timeout, child_env(user_cache)))
         hugo_exe = shutil.which("hugo")
         results: list[Result] = []
         for m in MEASURES:
@@ -282,23 +549,31 @@ def bench_size(exe: Path | None, size: int, keys: list[str],
             if m.hugo and not hugo_exe:
                 results.append(Result(size, m, skipped="no `hugo` on PATH"))
                 continue
-            if m.needs_build and not build:
-                results.append(Result(size, m, skipped="no `build` in `casebook --help`"))
+            missing = [name for name in m.needs if name not in listed]
+            if missing:
+                results.append(Result(size, m, skipped=f"no `{missing[0]}` in `casebook --help`"))
                 continue
             _progress(f"[{size:,}] {m.label.replace('`', '')} ...")
             if m.hugo:
                 assert hugo_exe is not None
-                result = measure_hugo(hugo_exe, root, work, size, m, args.repeat, args.timeout)
+                found = [measure_hugo(hugo_exe, root, work, size, m, args.repeat, args.timeout)]
+            elif m.watch:
+                assert exe is not None
+                found = measure_watch(exe, root, user_cache, size, m, files, args.repeat,
+                                      args.timeout)
             else:
                 assert exe is not None
-                result = measure(exe, root, size, m, files, args.repeat, args.timeout)
-            if result.failure:
-                why = "timed out" if result.failure.timed_out else f"exit {result.failure.code}"
-                _progress(f"[{size:,}]   FAILED ({why})")
-            else:
-                note = f" ({result.note})" if result.note else ""
-                _progress(f"[{size:,}]   best {result.best:.3f} s{note}")
-            results.append(result)
+                found = [measure(exe, root, user_cache, size, m, files, args.repeat,
+                                 args.timeout)]
+            for result in found:
+                if result.failure:
+                    failure = result.failure
+                    why = "timed out" if failure.timed_out else f"exit {failure.code}"
+                    _progress(f"[{size:,}]   FAILED ({why})")
+                else:
+                    note = f" ({result.note})" if result.note else ""
+                    _progress(f"[{size:,}]   best {result.best:.3f} s{note}")
+            results.extend(found)
         return results
     finally:
         if args.keep:
@@ -338,8 +613,17 @@ def _target(r: Result, by_key: dict[tuple[int, str], Result]) -> list[tuple[str,
         else:
             targets.append(("≤ 1.0 × hugo (stretch ≤ 0.7 ×)", None))
         return targets
+    if key == "build-first":
+        cold = by_key.get((n, "build-cold"))
+        if cold and cold.median is not None and r.median is not None:
+            return [(f"— (`build` cold {r.median - cold.median:+.3f} s)", None)]
+        return [("— (compare `build` cold)", None)]
     if key in ("build-warm", "build-one"):
         return [("< 1 s", 1.0)]
+    if key == "watch-one":
+        return [("< 0.25 s save → disk", 0.25)]
+    if key == "watch-written":
+        return [("< 0.1 s change seen → written", 0.1)]
     if key == "hugo":
         return [("— (reference for `build` cold)", None)]
     return [("—", None)]
@@ -392,8 +676,14 @@ def report(results: list[Result]) -> str:
     lines.append("")
     lines.append("✓/✗: the median against the target. Each row: 1 untimed warm-up run, then the "
                  "timed runs; cold runs remove `.casebook-cache/` (validate) or `site/` and "
-                 "`.casebook-cache/` (build) before every run; \"one case changed\" appends a "
+                 "`.casebook-cache/` (build) before every run, \"first run after install\" "
+                 f"also the children's user cache folder (XDG_CACHE_HOME=<temp>/{USER_CACHE}: "
+                 "compiled templates); \"one case changed\" appends a "
                  f"`{EDIT_HEADING}` entry (a new text each run) to one case file first. "
+                 "watch: one `casebook watch` child; each run saves that entry to one case file "
+                 "as an editor does (temp file, rename) and times the rename until the case's "
+                 "page in `site/` holds it; \"change seen → site written\" is the rebuild time "
+                 "the child itself reports; peak MiB is the child's over the whole session. "
                  "hugo: `hugo --quiet --ignoreCache` into a removed output folder with a fresh "
                  "cache folder, on the same case files (bench/hugo.py); casebook/hugo is the "
                  "ratio of the medians.")
@@ -423,11 +713,15 @@ def _selected(only: str | None) -> list[str]:
     if not only:
         return keys
     wanted = [w.strip() for w in only.split(",") if w.strip()]
-    unknown = [w for w in wanted if not any(k == w or k.startswith(w + "-") for k in keys)]
+
+    def selects(w: str, m: Measure) -> bool:
+        return m.key == w or m.key.startswith(w + "-") or w in m.also
+
+    unknown = [w for w in wanted if not any(selects(w, m) for m in MEASURES)]
     if unknown:
         raise SystemExit(f"run.py: unknown --only {', '.join(unknown)}; choose from "
                          f"{', '.join(keys)} (or a prefix such as validate, build)")
-    return [k for k in keys if any(k == w or k.startswith(w + "-") for w in wanted)]
+    return [m.key for m in MEASURES if any(selects(w, m) for w in wanted)]
 
 
 def main(argv: list[str] | None = None) -> int:
