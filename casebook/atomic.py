@@ -1,33 +1,100 @@
-"""Atomic file writes: a file is either its old bytes or its new bytes, never a mix."""
+"""Atomic file writes: a file is either its old bytes or its new bytes, never a mix.
+
+The new bytes go to a hidden temporary file beside the target (`.NAME.XXXXXXXX.tmp`; the
+loader skips names that start with a dot), are flushed to disk and renamed over the target, and
+the folder is flushed so that the rename survives a power cut. A failed write removes its
+temporary file and leaves the target as it was. A process killed mid-write cannot clean up: the
+next write of the same file removes temporary files abandoned long ago.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
+import time
+from contextlib import suppress
 from pathlib import Path
+
+ABANDONED_AFTER = 3600.0  # seconds; no write takes this long, so an older temporary file is dead
 
 
 def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     """Write `data` to a temporary file beside `path`, flush it to disk, then rename it over.
 
     With `exclusive`, refuse (FileExistsError) when `path` exists, so nothing is overwritten.
+    Raises OSError (a read-only folder, a full disk) with `path` left untouched.
     """
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _mode_for(path))
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            os.fchmod(fd, _mode_for(path))
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         if exclusive:
             os.link(temp, path)  # fails if path exists, unlike rename
             os.unlink(temp)
         else:
             os.replace(temp, path)
     except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        _remove(temp)
         raise
+    _sync_folder(path.parent)
+    remove_abandoned(path)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written: a write may take only part of them."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "the write made no progress")
+        view = view[written:]
+
+
+def _remove(path: str) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder's entries (the rename); a system that cannot is left as it is."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_abandoned(path: Path, now: float | None = None) -> list[str]:
+    """Remove the temporary files of writes of `path` killed long ago; their names."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
+    limit = (time.time() if now is None else now) - ABANDONED_AFTER
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and \
+                    entry.stat(follow_symlinks=False).st_mtime < limit:
+                os.unlink(entry.path)
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
 
 
 def _mode_for(path: Path) -> int:

@@ -54,8 +54,7 @@ def read_case(case_id: str, path: str, data: bytes, config: Config) -> Parsed:
         return Parsed(None, tuple(problems))
 
     if len(data) > MAX_BYTES:
-        return fail(1, 1, "too-large", f"the file is {len(data):,} bytes; a case file may be "
-                    f"at most {MAX_BYTES:,} bytes (move old history to a separate file)")
+        return too_large(path, len(data))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -79,6 +78,13 @@ def read_case(case_id: str, path: str, data: bytes, config: Config) -> Parsed:
     reader = Reader(path, line_offset=1)
     case = _CaseReader(reader, config).read(root, case_id, path, body, body_line)
     return Parsed(case, tuple(reader.diagnostics))
+
+
+def too_large(path: str, size: int) -> Parsed:
+    """The file is refused unread: it is larger than any case file needs to be."""
+    message = (f"the file is {size:,} bytes; a case file may be at most {MAX_BYTES:,} bytes "
+               "(move old history to a separate file)")
+    return Parsed(None, (Diagnostic(path, 1, 1, Severity.ERROR, "too-large", message),))
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | str:

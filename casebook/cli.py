@@ -19,6 +19,7 @@ import click
 if TYPE_CHECKING:
     from casebook.assess import Assessed
     from casebook.diagnostics import Diagnostic
+    from casebook.errors import CasebookError
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,43 @@ class DateType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
+        from casebook.yamlread import iso_date, out_of_range
+
+        day = iso_date(str(value).strip())
+        if day is None:
             self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+        problem = out_of_range(day)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return day
 
 
 DATE = DateType()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a failure of the system (a read-only folder, a full disk, a file
+    where a folder should be) ends any command with one line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from casebook.errors import CasebookError
+
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise  # a closed pipe (`casebook next | head`): click ends quietly
+            raise CasebookError(os_error(exc)) from None
+
+
+def os_error(exc: OSError, what: str = "cannot complete the command") -> str:
+    """`what: the system's reason (the file)`, one line."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = f" ({_shown(Path(os.fsdecode(exc.filename)))})" if exc.filename else ""
+    return f"{what}: {reason}{where}"
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "--root", type=click.Path(file_okay=False, path_type=Path),
               help="The casebook folder (default: the nearest folder upwards holding "
                    "casebook.yml, else the current one).")
@@ -255,15 +283,18 @@ def build(obj: Context, out: Path | None, keep_going: bool) -> None:
     from casebook.diagnostics import summary
     from casebook.errors import CasebookError
 
+    site = out or obj.root / "site"
+    if site.exists() and not site.is_dir():
+        raise CasebookError(f"{_shown(site)} is not a folder: casebook builds the site into a "
+                            "folder; move that file away or name another with --out")
     with _progress("Rendering") as progress:
         try:
             result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress)
         except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or ""
-            line = getattr(exc, "lineno", None)
-            at = f"{where}:{line}: " if where and line else (f"{where}: " if where else "")
-            raise CasebookError(f"template error: {at}{exc.message or exc}; "
-                                "the site was left as it was") from None
+            raise _template_error(exc, obj.root, "; the site was left as it was") from None
+        except OSError as exc:
+            raise CasebookError(os_error(exc, "cannot write the site")
+                                + "; the site was left as it was") from None
         except BuildFailed as failed:
             for diagnostic in failed.diagnostics:
                 click.echo(diagnostic.format(), err=True)
@@ -272,6 +303,10 @@ def build(obj: Context, out: Path | None, keep_going: bool) -> None:
             click.echo("build stopped: the site was left as it was "
                        "(fix the errors, or use --keep-going)", err=True)
             sys.exit(1)
+        except Exception as exc:  # a template failing as it runs: {{ 1 / 0 }}
+            if not _in_template(exc):
+                raise
+            raise _template_error(exc, obj.root, "; the site was left as it was") from None
     for diagnostic in result.diagnostics:
         if diagnostic.severity == "warning" or keep_going:
             click.echo(diagnostic.format(), err=True)
@@ -320,6 +355,8 @@ class _progress:
 def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: str) -> None:
     """Render one letter of CASE: STEP's letter (a ladder step, plan-confirmation, statement,
     dossier), by default the next action's."""
+    import jinja2
+
     from casebook.atomic import write_atomic
     from casebook.build import EXTRA_LETTERS, Renderer
     from casebook.errors import CasebookError
@@ -341,12 +378,56 @@ def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: 
         if name is None:
             raise CasebookError(f"no letter {step!r}; name one of: "
                                 f"{', '.join(_letter_names(policy))}")
-    text = renderer.letter(view, name, "html" if fmt == "html" else "txt")
+    try:
+        text = renderer.letter(view, name, "html" if fmt == "html" else "txt")
+    except Exception as exc:
+        if not (_in_template(exc) or isinstance(exc, jinja2.TemplateError)):
+            raise
+        raise _template_error(exc, obj.root) from None
     if out is None:
         click.echo(text, nl=False)
     else:
-        write_atomic(out, text.encode("utf-8"))
+        try:
+            write_atomic(out, text.encode("utf-8"))
+        except OSError as exc:
+            raise CasebookError(os_error(exc, f"cannot write {_shown(out)}")) from None
         click.echo(f"wrote {_shown(out)}", err=True)
+
+
+def _template_frames(exc: BaseException) -> list[Any]:
+    """The traceback entries that stand in templates (Jinja gives them the template's file
+    name and line)."""
+    import traceback
+
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.endswith(".py") and not f.filename.startswith("<")]
+
+
+def _in_template(exc: BaseException) -> bool:
+    return bool(_template_frames(exc))
+
+
+def _template_error(exc: Exception, root: Path, then: str = "") -> CasebookError:
+    """One clear line for a failure in a template, naming its file and line where known."""
+    import jinja2
+
+    from casebook.errors import CasebookError
+    from casebook.render import template_dirs
+
+    frames = _template_frames(exc)
+    where = getattr(exc, "filename", None) or (frames[-1].filename if frames else "")
+    line = getattr(exc, "lineno", None) or (frames[-1].lineno if frames else None)
+    for folder in template_dirs(root):
+        if where.startswith(folder + os.sep):
+            shown = where[len(folder) + 1:]
+            where = f"templates/{shown}" if folder != template_dirs(None)[0] else shown
+    at = f"{where}:{line}: " if where and line else (f"{where}: " if where else "")
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"no template {message}"
+    elif not isinstance(exc, jinja2.TemplateError):
+        message = f"{type(exc).__name__}: {message}"
+    return CasebookError(f"template error: {at}{message}{then}")
 
 
 def _letter_names(policy: Any) -> list[str]:
@@ -364,6 +445,7 @@ def _history(root: Path, path: str) -> dict[str, Any]:
 def _valid_case(obj: Context, case_id: str) -> tuple[Any, Any]:
     """The config and the parsed case; errors in its file stop the command."""
     from casebook.checks import check
+    from casebook.config import CONFIG_NAME
     from casebook.errors import CasebookError, UnknownCase
     from casebook.loader import load, load_case
 
@@ -372,14 +454,21 @@ def _valid_case(obj: Context, case_id: str) -> tuple[Any, Any]:
     relative = f"cases/{wanted}.md"
     if relative not in {s.path for s in casebook.files}:
         raise UnknownCase(case_id)
+    # casebook.yml's errors count too: a broken config must not quietly become the defaults
     errors = [d for d in check(casebook, obj.today)
-              if d.path == relative and d.severity == "error"]
-    if errors:
-        raise CasebookError("the case file has errors; fix them first:\n"
-                            + "\n".join(d.format() for d in errors))
-    case = load_case(obj.root, relative, casebook.config).case
-    assert case is not None
-    return casebook.config, case
+              if d.path in (relative, CONFIG_NAME) and d.severity == "error"]
+    if not errors:
+        try:
+            parsed = load_case(obj.root, relative, casebook.config)
+        except OSError as exc:
+            raise CasebookError(f"cannot read {relative}: {exc.strerror or exc}") from None
+        # the file may have changed since it was loaded
+        errors = [d for d in parsed.diagnostics if d.severity == "error"]
+        if not errors and parsed.case is not None:
+            return casebook.config, parsed.case
+    which = "the case file" if all(d.path == relative for d in errors) else "the casebook"
+    raise CasebookError(f"{which} has errors; fix them first:\n"
+                        + "\n".join(d.format() for d in errors))
 
 
 def _case_id(text: str) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from casebook.diagnostics import did_you_mean
 from casebook.model import CHANNEL_ALIASES, CHANNELS, LogEntry, Policy, Pos
+from casebook.yamlread import iso_date, out_of_range
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"\s*(\S+)")
 _SEPARATOR = re.compile(r"\s*(?:—|–|-|:)?\s*")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CHANNEL_WORDS = (*CHANNELS, *CHANNEL_ALIASES)
 
 
@@ -126,10 +126,14 @@ def _read_heading(
     match = _WORD.match(content)
     assert match is not None  # the content starts with a digit
     day_word, cursor = match.group(1), match.end()
-    day = _parse_day(day_word)
+    day = iso_date(day_word)
     if day is None:
         where.error(day_word, "log-date",
                     f"log heading date {day_word!r} is not a real date in the form YYYY-MM-DD")
+        return None
+    problem = out_of_range(day)
+    if problem is not None:
+        where.error(day_word, "log-date", f"log heading date {problem}")
         return None
     match = _WORD.match(content, cursor)
     if match is None:
@@ -160,17 +164,13 @@ def _read_heading(
     return day, channel, step, title
 
 
-def _parse_day(word: str) -> date | None:
-    if not _ISO_DATE.fullmatch(word):
-        return None
-    try:
-        return date.fromisoformat(word)
-    except ValueError:
-        return None
-
-
 def _looks_like_step(word: str, policy: Policy) -> bool:
-    return _close_to_any(word.lower(), policy.words())
+    words = policy.words()
+    # A word half again as long as every step word cannot reach difflib's 0.8 ratio; leaving it
+    # out also keeps the cache below from holding megabyte-long "words" of a hostile file.
+    if not words or len(word) > 2 * max(map(len, words)):
+        return False
+    return _close_to_any(word.lower(), words)
 
 
 @lru_cache(maxsize=4096)

@@ -58,16 +58,18 @@ class _Opened:
 def _open(obj: Context, case_text: str) -> _Opened:
     from casebook.casefile import read_case
     from casebook.cli import _case_id
-    from casebook.config import CONFIG_NAME, read_config
+    from casebook.loader import load_config, read_limited
 
     case_id = _case_id(case_text)
     relative = f"cases/{case_id}.md"
     path = obj.root / relative
     if not _CASE_ID.fullmatch(case_id) or not path.is_file():
         raise UnknownCase(case_text)
-    config_path = obj.root / CONFIG_NAME
-    config = read_config(config_path.read_bytes() if config_path.is_file() else None).config
-    data = path.read_bytes()
+    config = load_config(obj.root)[0]
+    data = read_limited(str(path))
+    if isinstance(data, int):
+        raise CasebookError(f"{relative} is {data:,} bytes, more than a case file may be; "
+                            "casebook leaves it alone")
     parsed = read_case(case_id, relative, data, config)
     if parsed.case is None:
         raise CasebookError(f"{relative} cannot be read; fix it first:\n"

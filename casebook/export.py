@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache, partial
@@ -25,7 +26,14 @@ CSV_COLUMNS = (
     "balance", "overdue", "days_overdue", "interest", "compensation", "claim", "interest_to",
     "reason",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell a spreadsheet may run: a formula sign first, or after blanks and quotes (some
+# spreadsheets trim them on import), or a leading tab or line break.
+_FORMULA = re.compile(r"[\s\"'\u00a0]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n]")
+# Line breaks that JSON leaves raw but line-oriented readers (str.splitlines, old JavaScript)
+# split on: escaped, so that each case stays on its own line.
+_JSON_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+# Characters RFC 5545 does not allow in TEXT (the controls but tab): shown as U+FFFD.
+_ICS_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @lru_cache(maxsize=8)
@@ -78,7 +86,8 @@ def to_json(rows: Sequence[Row]) -> str:
 
 
 def json_line(row: Row) -> str:
-    return json.dumps(row, ensure_ascii=False)
+    line = json.dumps(row, ensure_ascii=False)
+    return line if line.isascii() else line.translate(_JSON_BREAKS)
 
 
 def join_json(lines: Sequence[str]) -> str:
@@ -87,7 +96,7 @@ def join_json(lines: Sequence[str]) -> str:
 
 def to_csv(rows: Sequence[Row]) -> str:
     """Comma-separated, a header row, CRLF line ends as spreadsheets expect; text cells that
-    a spreadsheet would run as a formula are prefixed with an apostrophe."""
+    a spreadsheet could run as a formula are prefixed with an apostrophe."""
     return join_csv([csv_line(r) for r in rows])
 
 
@@ -107,7 +116,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if _FORMULA.match(text) else text
 
 
 def to_ics(rows: Sequence[Row], today: date) -> str:
@@ -145,9 +154,11 @@ def join_ics(events: Sequence[str]) -> str:
 
 
 def _text(value: str) -> str:
-    """RFC 5545 TEXT escaping."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    """RFC 5545 TEXT escaping; CR, LF and CRLF are an escaped newline, and a control
+    character, which TEXT may not hold, is U+FFFD."""
+    text = (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
             .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+    return text if text.isprintable() else _ICS_CONTROL.sub("\ufffd", text)
 
 
 def _fold(line: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from casebook import __version__
 from casebook.atomic import write_atomic
-from casebook.casefile import Parsed, read_case
+from casebook.casefile import MAX_BYTES, Parsed, read_case, too_large
 from casebook.config import CONFIG_NAME, read_config
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.model import Case, Config
@@ -98,25 +98,95 @@ def find_root(start: Path) -> Path:
 
 def case_files(root: Path) -> list[tuple[str, str]]:
     """(relative path, full path) of every case file, sorted; `_` and `.` names are skipped."""
+    return scan(root)[0]
+
+
+MAX_ID_LENGTH = 200  # characters of a case id: its page's file name must stay a legal name
+
+
+def scan(root: Path) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """The case files under `cases/`, sorted, and a diagnostic for each entry refused.
+
+    A casebook is its folder: a link to a file or folder outside it is refused, never read
+    (its content would not be in the repository, and a diagnostic could quote it); a folder
+    reached twice (a link back up the tree) is walked once; anything but a regular file (a
+    pipe, a device) is refused, so reading never blocks.
+    """
     found: list[tuple[str, str]] = []
-    _walk(str(root / CASES_DIR), CASES_DIR + "/", found)
-    found.sort()
-    return found
-
-
-def _walk(folder: str, relative: str, found: list[tuple[str, str]]) -> None:
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        name = entry.name
-        if name.startswith(("_", ".")):
+    refused: list[Diagnostic] = []
+    top = os.path.realpath(root)
+    start = str(root / CASES_DIR)
+    seen = {os.path.realpath(start)}
+    folders = [(start, CASES_DIR + "/")]
+    if os.path.isdir(start) and not os.path.realpath(start).startswith(top + os.sep):
+        folders.clear()
+        refused.append(_refused(CASES_DIR, "outside", "the folder is a link to a place "
+                                "outside the casebook: casebook reads only what is inside "
+                                "its folder"))
+    while folders:
+        folder, relative = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
             continue
-        if entry.is_dir():
-            _walk(entry.path, relative + name + "/", found)
-        elif name.endswith(".md"):
-            found.append((relative + name, entry.path))
+        for entry in entries:
+            name = entry.name
+            if name.startswith(("_", ".")):
+                continue
+            where = relative + name
+            problem = _refusal(entry, where, top, seen)
+            if problem is not None:
+                refused.append(problem)
+            elif entry.is_dir():
+                folders.append((entry.path, where + "/"))
+            elif name.endswith(".md"):
+                found.append((where, entry.path))
+    found.sort()
+    return found, sorted(refused)
+
+
+def _refusal(entry: os.DirEntry[str], where: str, top: str, seen: set[str]) -> Diagnostic | None:
+    """Why an entry of `cases/` is not read, or None; records the folders to walk in `seen`."""
+    is_dir = entry.is_dir()
+    if not is_dir and not where.endswith(".md"):
+        return None
+    what = "folder" if is_dir else "file"
+    if entry.is_symlink():
+        real = os.path.realpath(entry.path)
+        if not real.startswith(top + os.sep):
+            return _refused(where, "outside", f"the {what} is a link to a place outside the "
+                            "casebook: casebook reads only what is inside its folder (copy "
+                            f"the {what} in instead)")
+    if is_dir:
+        real = os.path.realpath(entry.path)
+        if real in seen:
+            return _refused(where, "link-loop", "the folder is a link to a folder that is read "
+                            "already; it is skipped", Severity.WARNING)
+        if len(where) > MAX_ID_LENGTH + len(CASES_DIR):
+            return _refused(where, "too-deep", "folders nested this deep give case ids "
+                            f"longer than {MAX_ID_LENGTH} characters; it is skipped")
+        seen.add(real)
+        return None
+    if not entry.is_file() and os.path.lexists(entry.path) and os.path.exists(entry.path):
+        return _refused(where, "not-a-file", "not a regular file (a pipe, a device or a "
+                        "socket); a case file must be a plain file")
+    return None
+
+
+def _refused(where: str, code: str, message: str,
+             severity: Severity = Severity.ERROR) -> Diagnostic:
+    return Diagnostic(where, 1, 1, severity, code, message)
+
+
+def read_limited(path: str) -> bytes | int:
+    """The file's bytes, or its size when it is larger than a case file may be (the file is
+    then not read: a 50 MB file is refused at once)."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_BYTES:
+            return size
+        data = handle.read(MAX_BYTES + 1)
+    return len(data) if len(data) > MAX_BYTES else data
 
 
 def case_id(relative: str) -> str:
@@ -126,7 +196,17 @@ def case_id(relative: str) -> str:
 
 def load_config(root: Path) -> tuple[Config, tuple[Diagnostic, ...], bytes | None]:
     path = root / CONFIG_NAME
-    data = path.read_bytes() if path.is_file() else None
+    if not path.is_file():
+        return read_config(None).config, (), None
+    try:
+        data = read_limited(str(path))
+    except OSError as exc:
+        return read_config(None).config, (_unreadable(CONFIG_NAME, exc).diagnostics), b""
+    if isinstance(data, int):
+        problem = Diagnostic(CONFIG_NAME, 1, 1, Severity.ERROR, "too-large",
+                             f"the file is {data:,} bytes; casebook.yml may be at most "
+                             f"{MAX_BYTES:,} bytes")
+        return read_config(None).config, (problem,), b"\0too-large %d" % data
     loaded = read_config(data)
     return loaded.config, loaded.diagnostics, data
 
@@ -162,14 +242,17 @@ def _load(root: Path, task: Task | None, use_cache: bool, use_results: bool,
         store.results.clear()
     for relative in rerun:
         store.results.pop(relative, None)
-    files = case_files(root)
+    files, refused = scan(root)
     summaries, results, worked = _work(files, config, task, store, progress)
     store.save({rel for rel, _ in files})
+    for diagnostic in refused:  # entries of cases/ that are not read: their diagnostics
+        summaries[diagnostic.path] = FileSummary(diagnostic.path, "", (diagnostic,), (), (),
+                                                 False)
     return Casebook(
         root=root,
         config=config,
         config_diagnostics=config_diagnostics,
-        files=tuple(summaries[rel] for rel, _ in files),
+        files=tuple(summaries[path] for path in sorted(summaries)),
         has_config=config_bytes is not None,
         results=results,
         worked=worked,
@@ -178,18 +261,18 @@ def _load(root: Path, task: Task | None, use_cache: bool, use_results: bool,
 
 def load_case(root: Path, relative: str, config: Config) -> Parsed:
     """Parse one case file afresh."""
-    return _parse(relative, (root / relative).read_bytes(), config)
+    return _parse(relative, read_limited(str(root / relative)), config)
 
 
 def reread(root: Path, relative: str, config: Config) -> FileSummary | tuple[FileSummary, Parsed]:
     """One case file read and parsed afresh: its summary and what it parsed to, or only a
     summary saying why it could not be read."""
     try:
-        data = (root / relative).read_bytes()
+        data = read_limited(str(root / relative))
     except OSError as exc:
         return _unreadable(relative, exc)
     parsed = _parse(relative, data, config)
-    return summarize(relative, _digest(data), parsed), parsed
+    return summarize(relative, _key(data), parsed), parsed
 
 
 def load_cases(root: Path) -> tuple[Config, list[Case]]:
@@ -222,12 +305,11 @@ def _work(
             jobs.append((relative, path, ""))
             continue
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = read_limited(path)
         except OSError as exc:
             summaries[relative] = _unreadable(relative, exc)
             continue
-        key = _digest(data)
+        key = _key(data)
         summary = store.summary(relative, key)
         if summary is not None:
             summaries[relative] = summary
@@ -293,11 +375,10 @@ def _do(job: _Job) -> _Done:
     config, task = _WORKER
     relative, path, key = job
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_limited(path)
     except OSError as exc:
         return relative, key, _unreadable(relative, exc), None
-    key = key or _digest(data)
+    key = key or _key(data)
     parsed = _parse(relative, data, config)
     case = parsed.case
     clean = not any(d.severity is Severity.ERROR for d in parsed.diagnostics)
@@ -305,15 +386,35 @@ def _do(job: _Job) -> _Done:
     return relative, key, summarize(relative, key, parsed), result
 
 
-def _parse(relative: str, data: bytes, config: Config) -> Parsed:
+def _parse(relative: str, data: bytes | int, config: Config) -> Parsed:
+    """`data` is the file's bytes, or its size when it is too large to read."""
     cid = case_id(relative)
-    parsed = read_case(cid, relative, data, config)
-    if not _CASE_ID.fullmatch(cid):
-        bad = Diagnostic(relative, 1, 1, Severity.ERROR, "case-id",
-                         f"the case id {cid!r} may only hold a-z, 0-9, '-', '_' and '/'; "
-                         "rename the file")
+    parsed = (read_case(cid, relative, data, config) if isinstance(data, bytes)
+              else too_large(relative, data))
+    problem = _id_problem(cid)
+    if problem is not None:
+        bad = Diagnostic(relative, 1, 1, Severity.ERROR, "case-id", f"{problem}; rename the file")
         return Parsed(None, (bad, *parsed.diagnostics))
+    if any(_WINDOWS_NAME.fullmatch(part) for part in cid.split("/")):
+        odd = Diagnostic(relative, 1, 1, Severity.WARNING, "case-id",
+                         f"the case id {cid!r} holds a name Windows reserves for a device "
+                         "(con, prn, aux, nul, com1…, lpt1…): the file cannot be checked "
+                         "out there; rename it")
+        return Parsed(parsed.case, (odd, *parsed.diagnostics))
     return parsed
+
+
+_WINDOWS_NAME = re.compile(r"(?:con|prn|aux|nul|com[0-9]|lpt[0-9])")
+
+
+def _id_problem(cid: str) -> str | None:
+    if not _CASE_ID.fullmatch(cid):
+        return f"the case id {cid[:MAX_ID_LENGTH]!r} may only hold a-z, 0-9, '-', '_' and '/'"
+    if len(cid) > MAX_ID_LENGTH:
+        return f"the case id is {len(cid)} characters long; at most {MAX_ID_LENGTH} are allowed"
+    if "" in cid.split("/"):
+        return f"the case id {cid!r} has an empty part"
+    return None
 
 
 def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:
@@ -351,6 +452,11 @@ def _unreadable(relative: str, exc: OSError) -> FileSummary:
 
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _key(data: bytes | int) -> str:
+    """The cache key of what `read_limited` gave: the bytes, or the size of a file too large."""
+    return _digest(data if isinstance(data, bytes) else b"\0too-large %d" % data)
 
 
 # -- the cache ----------------------------------------------------------------------

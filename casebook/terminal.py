@@ -6,6 +6,7 @@ Styling goes through `click.style`; whether colour reaches the screen is the CLI
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -27,6 +28,18 @@ STATUS_COLOURS = {
     "current": "green",
     "closed": "bright_black",
 }
+
+
+_CONTROL = re.compile(r"\r\n|[\x00-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> str:
+    """Text from a case file, made safe for one line of a terminal: line breaks and tabs
+    become spaces, and other control characters (ESC starts a terminal escape sequence that
+    could recolour, hide or rewrite the screen) become U+FFFD."""
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(lambda m: " " if m[0].isspace() else "\ufffd", text)
 
 
 def status(word: str) -> str:
@@ -60,18 +73,18 @@ def next_table(rows: Sequence[Row], today: date) -> str:
         ]
         lines.append("  ".join(_pad(row[i], styles[i], widths[i], i in right)
                                for i in range(len(headers))).rstrip())
-        lines.append("    " + click.style(f"{r['debtor']}: {r['reason']}", dim=True))
+        lines.append("    " + click.style(plain(f"{r['debtor']}: {r['reason']}"), dim=True))
     return "\n".join(lines)
 
 
 def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> str:
     case, s, act = a.case, a.situation, a.action
     d = case.debtor
-    out = [click.style(f"{d.name}", bold=True) + f"  ({case.id}, {d.kind})"]
+    out = [click.style(plain(d.name), bold=True) + f"  ({case.id}, {d.kind})"]
     for label, value in (("VAT", d.vat), ("PEC", d.pec), ("e-mail", d.email),
                          ("phone", d.phone), ("contact", d.contact), ("owner", case.owner)):
         if value:
-            out.append(f"  {label}: {value}")
+            out.append(f"  {label}: {plain(value)}")
     out += ["", f"Status: {status(act.status)}   balance {money(s.balance)}   "
                 f"overdue {money(s.overdue_amount)}"
             + (f"   {s.days_overdue} days since {s.d0}" if s.d0 else "")]
@@ -79,12 +92,12 @@ def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> 
     out.append(click.style(f"Next: {act.action}", bold=True) + f"  due {due}"
                + (f"  by {act.channel}" if act.channel else "")
                + (f"  letter {act.letter}" if act.letter else ""))
-    out.append(f"  {act.reason}")
+    out.append(f"  {plain(act.reason)}")
     out += ["", click.style("Invoices", bold=True)]
     for invoice in s.invoices:
         residual = s.residual(invoice)
         late = (a.situation.today - invoice.due).days if residual and invoice.due < s.today else 0
-        out.append(f"  {invoice.number:<12} {invoice.date}  due {invoice.due}  "
+        out.append(f"  {plain(invoice.number):<12} {invoice.date}  due {invoice.due}  "
                    f"{money(invoice.amount):>12}  residual {money(residual):>12}"
                    + (f"  {late} days overdue" if late else ""))
     if interest is not None:
@@ -95,7 +108,7 @@ def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> 
                                 bold=True)]
         for entry in entries:
             step = f" [{entry.step}]" if entry.step else ""
-            title = f" — {entry.title}" if entry.title else ""
+            title = f" — {plain(entry.title)}" if entry.title else ""
             out.append(f"  {entry.date} {entry.channel}{step}{title}")
     return "\n".join(out)
 
@@ -107,8 +120,9 @@ def _interest_lines(interest: CaseInterest) -> list[str]:
                              bold=True)]
     for item in interest.invoices:
         for seg in item.segments:
-            lines.append(f"  {item.number:<12} {seg.first} – {seg.last}  {seg.days:>4} days  "
-                         f"{money(seg.capital):>12} at {seg.rate}%  = {money(seg.amount):>9}")
+            lines.append(f"  {plain(item.number):<12} {seg.first} – {seg.last}  "
+                         f"{seg.days:>4} days  {money(seg.capital):>12} at {seg.rate}%  "
+                         f"= {money(seg.amount):>9}")
     total = interest.interest
     lines.append(f"  interest {money(total)}   compensation {money(interest.compensation)}   "
                  f"claim {money(interest.claim)}")

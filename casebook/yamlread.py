@@ -65,9 +65,16 @@ STANDARD_TAGS = frozenset(
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )
 MAX_FLOW_DEPTH = 100
+# Bounds that keep every computation exact and in range: amounts and interest stay within the
+# 28 digits of decimal arithmetic, and a date plus any number of days stays a date.
+MAX_AMOUNT = Decimal("1e12")
+MAX_RATE = Decimal(1000)
+MAX_RATE_DECIMALS = 6
+MAX_DAYS = 36_500
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _MONEY = re.compile(r"[+-]?\d+(?:\.(\d+))?")
-_RATE = re.compile(r"\d+(?:\.\d+)?")
+_RATE = re.compile(r"\d+(?:\.(\d+))?")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INTEGER = re.compile(r"\d+")
 
@@ -295,6 +302,8 @@ class Reader:
         if value is not None and plain and value in ("true", "false"):
             raise Invalid(node, f"expected text, found the boolean {value}; "
                           f"write \"{value}\" in quotes if you mean the word")
+        if value is not None and "\x00" in value:  # written as "\0" or "\x00" in quotes
+            raise Invalid(node, "the text holds a NUL character", "encoding")
         return None if value is None else value.rstrip("\n")
 
     def money(self, node: Node) -> Decimal | None:
@@ -313,9 +322,14 @@ class Reader:
         value = self.scalar(node, "a rate in percent")
         if value is None:
             return None
-        if not _RATE.fullmatch(value.strip()):
+        match = _RATE.fullmatch(value.strip())
+        if not match:
             raise Invalid(node, f"{value!r} is not a rate; write it in percent, like 10.15")
-        return Decimal(value.strip())
+        rate = Decimal(value.strip())
+        if rate >= MAX_RATE or len(match.group(1) or "") > MAX_RATE_DECIMALS:
+            raise Invalid(node, f"{_short(value)} is not a plausible rate: a rate is below "
+                          f"{MAX_RATE} % with at most {MAX_RATE_DECIMALS} decimals", "value")
+        return rate
 
     def date(self, node: Node) -> date | None:
         value = self.scalar(node, "a date")
@@ -327,9 +341,13 @@ class Reader:
         value = self.scalar(node, "a whole number")
         if value is None:
             return None
-        if not _INTEGER.fullmatch(value.strip()):
-            raise Invalid(node, f"expected a whole number of days, found {value!r}")
-        return int(value)
+        digits = value.strip()
+        if not _INTEGER.fullmatch(digits):
+            raise Invalid(node, f"expected a whole number of days, found {_short(value)!r}")
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_DAYS)) or int(digits) > MAX_DAYS:
+            raise Invalid(node, f"{_short(value)} is too large: at most {MAX_DAYS:,}", "value")
+        return int(digits)
 
     def text_list(self, node: Node) -> tuple[str, ...]:
         def item(child: Node) -> str:
@@ -358,18 +376,47 @@ def describe(node: Node) -> str:
 def parse_money(node: Node, text: str) -> Decimal:
     match = _MONEY.fullmatch(text)
     if not match:
-        raise Invalid(node, f"{text!r} is not an amount; write it like 1220.00 "
+        raise Invalid(node, f"{_short(text)!r} is not an amount; write it like 1220.00 "
                       "(a dot for decimals, no thousands separator)", "amount")
     decimals = match.group(1)
     if decimals is not None and len(decimals) > 2:
-        raise Invalid(node, f"{text} has more than two decimals", "amount")
-    return Decimal(text)
+        raise Invalid(node, f"{_short(text)} has more than two decimals", "amount")
+    amount = Decimal(text)
+    if abs(amount) >= MAX_AMOUNT:
+        raise Invalid(node, f"{_short(text)} is too large: an amount is below "
+                      f"{MAX_AMOUNT:,.0f}", "amount")
+    return amount
 
 
 def parse_date(node: Node, text: str) -> date:
     if not _ISO_DATE.fullmatch(text):
-        raise Invalid(node, f"{text!r} is not a date; write it as YYYY-MM-DD", "date")
+        raise Invalid(node, f"{_short(text)!r} is not a date; write it as YYYY-MM-DD", "date")
+    day = iso_date(text)
+    if day is None:
+        raise Invalid(node, f"{text} is not a real date", "date")
+    problem = out_of_range(day)
+    if problem is not None:
+        raise Invalid(node, problem, "date")
+    return day
+
+
+def iso_date(text: str) -> date | None:
+    """The date written as YYYY-MM-DD, or None."""
+    if not _ISO_DATE.fullmatch(text):
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(node, f"{text} is not a real date", "date") from None
+        return None
+
+
+def out_of_range(day: date) -> str | None:
+    """What is wrong with a date outside FIRST_DAY … LAST_DAY, where day arithmetic is safe."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"{day} is out of range: dates run from {FIRST_DAY} to {LAST_DAY}"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """Text quoted in a message, cut to a readable length (a value may be megabytes long)."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"

@@ -1,0 +1,469 @@
+"""Crash safety: `build`, `log` and `pay` killed at any moment, a read-only folder, a full disk.
+
+After each failure the site is absent (no build ever completed), the previous complete site or
+the new one, byte for byte; a case file holds its old text or its new text; nothing is left that
+the loader would read as a case; and the command says what went wrong in one line. Each kill
+loop runs `CASEBOOK_CRASH_KILLS` times (default 30; set it to a few hundred for a long run).
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from casebook import atomic
+from casebook import build as build_module
+from casebook.cli import main
+from casebook.loader import case_files
+
+ROOT = Path(__file__).resolve().parent.parent
+KILLS = int(os.environ.get("CASEBOOK_CRASH_KILLS", "30"))
+CASES = int(os.environ.get("CASEBOOK_CRASH_CASES", "60"))
+DAYS = ("2026-11-20", "2026-11-27")  # two complete sites that differ
+CASEBOOK = [sys.executable, "-m", "casebook"]
+SEED = int(os.environ.get("CASEBOOK_CRASH_SEED", "20261120"))
+
+
+def casebook(root: Path, *args: str, today: str = DAYS[0]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CASEBOOK, "-C", str(root), "--today", today, *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def digest(folder: Path) -> str | None:
+    """One digest of a whole tree: every path, its kind and its bytes; None when absent."""
+    if not folder.exists():
+        return None
+    total = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        kind = "d" if path.is_dir() else "f"
+        total.update(f"{path.relative_to(folder).as_posix()}\0{kind}\0".encode())
+        if kind == "f":
+            total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.hexdigest()
+
+
+def kill_at(command: list[str], delay: float) -> int:
+    """Start `command`, SIGKILL it after `delay` seconds (unless it ended); its exit status.
+    Its process group goes too, so no worker it forked writes on."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        process.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+    status = process.wait()
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    return status
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    return time.perf_counter() - start
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name.startswith((".site.build-",
+                                                                       ".site.old-")))
+
+
+# -- (a) builds killed at random moments ---------------------------------------------------
+
+
+@dataclass
+class KillLoop:
+    sites: dict[str, str]  # day → digest of its complete site
+    outcomes: Counter[str] = field(default_factory=Counter)
+    wrong: list[str] = field(default_factory=list)
+    leftovers_before: list[str] = field(default_factory=list)
+    final: bool = False
+    final_leftovers: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def kill_loop(tmp_path_factory: pytest.TempPathFactory) -> KillLoop:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    root = tmp_path_factory.mktemp("crash") / "book"
+    generate(root, CASES, seed=1)
+    site = root / "site"
+    sites: dict[str, str] = {}
+    durations: list[float] = []
+    for day in DAYS:
+        durations.append(timed([*CASEBOOK, "-C", str(root), "--today", day, "build"]))
+        sites[day] = digest(site) or ""
+    assert sites[DAYS[0]] != sites[DAYS[1]]
+    shutil.rmtree(site)
+    loop = KillLoop(sites)
+    by_digest = {d: day for day, d in sites.items()}
+    rng = random.Random(SEED)
+    present: str | None = None  # the day of the site in place
+    for index in range(KILLS):
+        target = DAYS[1] if present == DAYS[0] else DAYS[0]
+        delay = rng.uniform(0.0, min(durations) * 1.1)
+        kill_at([*CASEBOOK, "-C", str(root), "--today", target, "build"], delay)
+        found = digest(site)
+        built = by_digest.get(found) if found is not None else None
+        if found is None and present is None:
+            loop.outcomes["absent"] += 1
+        elif built == present and built is not None:
+            loop.outcomes["old"] += 1
+        elif built == target:
+            loop.outcomes["new"] += 1
+            present = target
+        else:
+            loop.wrong.append(f"kill {index} after {delay:.2f}s building {target}: the site is "
+                              f"{'gone' if found is None else 'neither complete site'}")
+            break
+    loop.leftovers_before = leftovers(root)
+    target = DAYS[1] if present == DAYS[0] else DAYS[0]
+    done = casebook(root, "build", today=target)
+    assert done.returncode == 0, done.stderr
+    loop.final = digest(site) == sites[target]
+    loop.final_leftovers = leftovers(root)
+    print(f"\n{KILLS} builds killed: {dict(loop.outcomes)}; {len(loop.leftovers_before)} "
+          f"staging folders left, {len(loop.final_leftovers)} after a complete build")
+    return loop
+
+
+def test_a_killed_build_leaves_no_site_the_old_one_or_the_new_one(kill_loop: KillLoop) -> None:
+    assert kill_loop.wrong == []
+    assert sum(kill_loop.outcomes.values()) == KILLS
+
+
+def test_a_build_after_the_kills_gives_the_complete_site(kill_loop: KillLoop) -> None:
+    assert kill_loop.final is True
+
+
+def test_a_build_after_the_kills_removes_their_staging_folders(kill_loop: KillLoop) -> None:
+    assert kill_loop.final_leftovers == []
+
+
+# -- (b) edits killed mid-write ------------------------------------------------------------
+
+ENTRY = """
+## 2026-{month:02d}-{day:02d} phone reminder — call {index}
+Spoke to the accounts office about invoice 2026/101; they will check and call back.
+"""
+
+
+def big_case() -> str:
+    """A case with a long log, so that its write takes a measurable time."""
+    entries = "".join(ENTRY.format(month=1 + i % 9, day=1 + i % 28, index=i) for i in range(1500))
+    return f"""---
+debtor: {{name: Rossi Costruzioni S.r.l.}}
+invoices:
+  - {{number: "2026/101", date: 2026-01-01, due: 2026-01-31, amount: 1220.00}}
+payments:
+  - {{date: 2026-02-15, amount: 100.00}}
+---
+{entries}"""
+
+
+EDITS = {
+    "pay": ["pay", "rossi", "200.00", "--invoice", "2026/101", "--date", "2026-11-19"],
+    "log": ["log", "rossi", "phone", "reminder", "-m", "Promised to pay on Friday.",
+            "--date", "2026-11-19"],
+}
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "casebook.yml").write_text("locale: en\n")
+    (tmp_path / "cases" / "rossi.md").write_text(big_case())
+    return tmp_path
+
+
+def case_names(root: Path) -> list[str]:
+    """What the loader reads as cases."""
+    return [relative for relative, _ in case_files(root)]
+
+
+def test_killed_edits_leave_the_old_text_or_the_new(book: Path) -> None:
+    path = book / "cases" / "rossi.md"
+    old = path.read_bytes()
+    new, duration = {}, {}
+    for name, args in EDITS.items():
+        duration[name] = timed([*CASEBOOK, "-C", str(book), "--today", DAYS[0], *args])
+        new[name] = path.read_bytes()
+        path.write_bytes(old)
+    rng = random.Random(SEED)
+    outcomes: Counter[str] = Counter()
+    for index in range(KILLS):
+        name = ("pay", "log")[index % 2]
+        # half the kills aim at the end, where the file is written
+        share = rng.uniform(0.0, 1.0) if index % 4 < 2 else rng.uniform(0.8, 1.05)
+        kill_at([*CASEBOOK, "-C", str(book), "--today", DAYS[0], *EDITS[name]],
+                duration[name] * share)
+        now = path.read_bytes()
+        assert now in (old, new[name]), f"kill {index} of {name}: a mix of old and new"
+        outcomes[f"{name} {'old' if now == old else 'new'}"] += 1
+        assert case_names(book) == ["cases/rossi.md"]
+        path.write_bytes(old)
+    stray = sorted(p.name for p in path.parent.iterdir() if p.name != "rossi.md")
+    assert all(n.startswith(".rossi.md.") and n.endswith(".tmp") for n in stray), stray
+    print(f"\n{KILLS} edits killed: {dict(outcomes)}; {len(stray)} temporary files left")
+    assert casebook(book, "validate").returncode == 0
+
+
+def test_an_abandoned_temporary_file_is_removed_by_the_next_write(book: Path) -> None:
+    folder = book / "cases"
+    dead = folder / ".rossi.md.abcd1234.tmp"
+    fresh = folder / ".rossi.md.efgh5678.tmp"  # maybe another write, still going
+    other = folder / ".bianchi.md.abcd1234.tmp"
+    for stray in (dead, fresh, other):
+        stray.write_text("half a ca")
+    long_ago = time.time() - atomic.ABANDONED_AFTER - 60
+    for stray in (dead, other):
+        os.utime(stray, (long_ago, long_ago))
+    result = CliRunner().invoke(main, ["-C", str(book), "--today", DAYS[0], *EDITS["pay"]])
+    assert result.exit_code == 0, result.output
+    assert not dead.exists() and fresh.exists() and other.exists()
+
+
+def partial_write(real: Callable[[int, Any], int]) -> Callable[[int, Any], int]:
+    """os.write that writes part of the bytes, then fails as on a full disk."""
+    calls = 0
+
+    def write(fd: int, data: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return real(fd, bytes(data)[: max(1, len(data) // 3)])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    return write
+
+
+def failing(number: int) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(number, os.strerror(number))
+
+    return fail
+
+
+FAILURES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
+    "short write, then disk full": lambda mp: mp.setattr(os, "write", partial_write(os.write)),
+    "disk full at once": lambda mp: mp.setattr(os, "write", failing(errno.ENOSPC)),
+    "flush fails": lambda mp: mp.setattr(os, "fsync", failing(errno.EIO)),
+    "rename fails": lambda mp: mp.setattr(os, "replace", failing(errno.EXDEV)),
+    "no room for the temporary file": lambda mp: mp.setattr(
+        tempfile, "mkstemp", failing(errno.ENOSPC)),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_a_failed_write_leaves_the_file_and_says_why(
+        book: Path, monkeypatch: pytest.MonkeyPatch, edit: str, failure: str) -> None:
+    path = book / "cases" / "rossi.md"
+    old = path.read_bytes()
+    FAILURES[failure](monkeypatch)
+    result = CliRunner().invoke(main, ["-C", str(book), "--today", DAYS[0], *EDITS[edit]])
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot write cases/rossi.md: "), lines
+    assert "it was left as it was" in lines[0]
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in path.parent.iterdir()) == ["rossi.md"]
+
+
+# -- (c) a read-only folder, a full disk -----------------------------------------------------
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` cannot be written: by chmod, or by a read-only bind mount for root, whom
+    chmod does not stop."""
+    if os.geteuid() != 0:
+        folders = [folder, *(p for p in folder.rglob("*") if p.is_dir())]
+        for path in folders:
+            path.chmod(0o555)
+        try:
+            yield
+        finally:
+            for path in folders:
+                path.chmod(0o755)
+        return
+    bind = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
+    if bind.returncode != 0:
+        pytest.skip("running as root, where chmod does not stop writes, and a read-only bind "
+                    f"mount is not allowed here: {bind.stderr.decode().strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True,
+                       capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True, capture_output=True)
+
+
+@contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[None]:
+    """A tmpfs of `size` at `folder`, or a skip where mounting is not allowed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True) if os.geteuid() == 0 else None
+    if mounted is None or mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root); the full disk is simulated "
+                    "in-process by test_a_full_disk_while_building_keeps_the_site")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True, capture_output=True)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    target = tmp_path / "demo"
+    target.mkdir()
+    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
+    shutil.copytree(ROOT / "cases", target / "cases")
+    return target
+
+
+def one_error_line(result: subprocess.CompletedProcess[str], start: str) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {start}"), lines
+    return lines[0]
+
+
+def test_a_read_only_casebook_refuses_every_write_in_one_line(demo: Path) -> None:
+    assert casebook(demo, "build").returncode == 0
+    before = digest(demo)
+    with read_only(demo):
+        line = one_error_line(casebook(demo, "build", today=DAYS[1]), "cannot write the site")
+        assert "the site was left as it was" in line
+        line = one_error_line(casebook(demo, "pay", "il-portico", "10.00"),
+                              "cannot write cases/il-portico.md")
+        assert "left as it was" in line
+        one_error_line(casebook(demo, "log", "il-portico", "phone", "-m", "x"),
+                       "cannot write cases/il-portico.md")
+        one_error_line(casebook(demo, "new", "fresh", "--name", "Fresh S.r.l."),
+                       "cannot complete the command")
+    assert digest(demo) == before
+
+
+def test_a_read_only_casebook_still_builds_elsewhere(demo: Path, tmp_path: Path) -> None:
+    """Its cache cannot be written, which only costs speed."""
+    assert casebook(demo, "build").returncode == 0  # a cache for another day
+    with read_only(demo):
+        built = casebook(demo, "build", "--out", str(tmp_path / "out"), today=DAYS[1])
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_a_read_only_output_folder_keeps_its_site(demo: Path, tmp_path: Path) -> None:
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    assert casebook(demo, "build", "--out", str(shelf / "site")).returncode == 0
+    before = digest(shelf)
+    with read_only(shelf):
+        result = casebook(demo, "build", "--out", str(shelf / "site"), today=DAYS[1])
+    one_error_line(result, "cannot write the site")
+    assert digest(shelf) == before
+
+
+@pytest.mark.parametrize("where", ["site", "out"])
+def test_a_file_where_the_site_folder_should_be(demo: Path, tmp_path: Path, where: str) -> None:
+    blocker = demo / "site" if where == "site" else tmp_path / "file"
+    blocker.write_text("my notes\n")
+    args = ["build"] if where == "site" else ["build", "--out", str(blocker / "site")]
+    one_error_line(casebook(demo, *args), "")
+    assert blocker.read_text() == "my notes\n"
+    assert not list(demo.glob(".site.build-*"))
+
+
+def test_a_full_disk_keeps_the_site_and_the_cases(demo: Path, tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    with small_disk(disk, "4m"):
+        book = disk / "book"
+        shutil.copytree(demo, book)
+        assert casebook(book, "build").returncode == 0
+        filler = disk / "filler"
+        with open(filler, "wb") as handle:  # fill the disk to the last block
+            try:
+                while True:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+        before = digest(book / "site"), digest(book / "cases")
+        line = one_error_line(casebook(book, "build", today=DAYS[1]), "cannot write the site")
+        assert "No space left on device" in line
+        one_error_line(casebook(book, "pay", "il-portico", "10.00"),
+                       "cannot write cases/il-portico.md: No space left on device")
+        assert (digest(book / "site"), digest(book / "cases")) == before
+        assert not list(book.glob(".site.build-*"))
+        filler.unlink()
+        assert casebook(book, "build", today=DAYS[1]).returncode == 0
+
+
+def test_a_full_disk_while_building_keeps_the_site(demo: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same, simulated in-process: the tenth page written finds the disk full."""
+    assert CliRunner().invoke(main, ["-C", str(demo), "--today", DAYS[0], "build"]).exit_code == 0
+    before = digest(demo / "site")
+    opened = 0
+
+    def full_disk_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        nonlocal opened
+        if "w" in mode:
+            opened += 1
+            if opened == 10:
+                with open(file, mode, *args, **kwargs) as handle:
+                    handle.write("<!doctype html><p>half a pa")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(file))
+        return open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(build_module, "open", full_disk_open, raising=False)
+    result = CliRunner().invoke(main, ["-C", str(demo), "--today", DAYS[1], "build"])
+    assert result.exit_code == 1 and opened == 10
+    assert not isinstance(result.exception, OSError)
+    lines = [x for x in result.output.splitlines() if x.startswith("Error")]
+    assert lines and lines[0].startswith("Error: cannot write the site: No space left on device")
+    assert digest(demo / "site") == before
+    assert not list(demo.glob(".site.build-*"))
+
+
+def test_a_rebuild_never_writes_into_the_live_site(demo: Path) -> None:
+    """When a page to reuse is missing, every case is rendered again: never through the hard
+    links to the previous site, whose pages would be half-written while being served."""
+    assert casebook(demo, "build").returncode == 0
+    pages = sorted((demo / "site" / "cases").rglob("*.html"))
+    served = os.open(pages[0], os.O_RDONLY)  # a page of the live site, as a server holds it
+    try:
+        before = os.fstat(served)
+        case = demo / "cases" / "gelateria-donizetti.md"
+        case.write_text(case.read_text().replace("Donizetti S.r.l.", "Donizetti S.p.A."))
+        pages[-1].unlink()  # a page to reuse is gone: the build renders every case again
+        time.sleep(0.01)
+        assert casebook(demo, "build").returncode == 0
+        assert os.fstat(served).st_mtime_ns == before.st_mtime_ns
+    finally:
+        os.close(served)
