@@ -10,11 +10,13 @@ the same input and day give the same bytes.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -126,9 +128,8 @@ class Renderer:
     @property
     def text_env(self) -> jinja2.Environment:
         if self._text_env is None:
-            env = environment(self.root, self.config.locale, self.config.currency)
-            env.autoescape = False
-            self._text_env = env
+            self._text_env = environment(self.root, self.config.locale, self.config.currency,
+                                         text=True)
         return self._text_env
 
     def view(self, case: Case, letters: tuple[str, ...] | None = None) -> CaseView:
@@ -151,6 +152,9 @@ class Renderer:
         view = case_view(assessment.situation, assessment.action, interest,
                          self.history.get(case.path, ()), links)
         return view, export_fields(assessment, interest)
+
+    def forget_folders(self) -> None:
+        self._folders.clear()
 
     def prepare(self) -> None:
         """Compile every template once, here, so the worker processes forked after this
@@ -302,13 +306,19 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
     With `reuse_site` (the default), a site built from the same inputs is left as it is and
     the result has no `casebook`; without it, the site is put together again (from the
     results of the last build, where they hold) and the result carries them."""
-    global _RENDERER
     out = (out or root / "site").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(out):
+        clear_leftovers(out)
+        return _build(root, today, out, keep_going, progress, reuse_site)
+
+
+def _build(root: Path, today: date, out: Path, keep_going: bool,
+           progress: Callable[[int, int], None] | None, reuse_site: bool) -> BuildResult:
+    global _RENDERER
     stamp = "|".join((today.isoformat(), templates_key(root), githistory.head(root) or "-",
                       f"keep-going={keep_going}", f"format={OUTPUT_FORMAT}"))
     previous, previous_inputs, dirty = read_stamp(out)
-    clear_leftovers(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{os.getpid()}-", dir=out.parent))
     os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a site is not
     try:
@@ -331,7 +341,11 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
         inputs = inputs_key(casebook, config_bytes)
         try:
             result = _finish(casebook, today, out, staging, keep_going)
-        except _PreviousIncomplete:  # a page to reuse is gone: render every case afresh
+        except _PreviousIncomplete:  # a page to reuse is gone: render every case afresh,
+            # into an empty folder (the pages linked so far are the live site's own files)
+            shutil.rmtree(staging)
+            staging.mkdir()
+            _RENDERER.forget_folders()
             casebook = load(root, task=task, use_results=False, progress=progress)
             result = _finish(casebook, today, out, staging, keep_going)
         write_stamp(staging, stamp, inputs)
@@ -520,32 +534,37 @@ def replace_file(path: Path, data: bytes | Chunks) -> None:
         raise
 
 
+@contextmanager
+def build_lock(out: Path) -> Iterator[None]:
+    """One build or in-place update of a site at a time (`serve` running while someone types
+    `casebook build`): a lock on the folder that holds the site, which the system releases
+    when the process ends, however it ends."""
+    try:
+        fd = os.open(out.parent, os.O_RDONLY)
+    except OSError:  # nothing to lock: the build reports what it cannot write
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def clear_leftovers(out: Path) -> None:
-    """Remove what builds and in-place updates of processes that no longer run left beside
-    `out` (a build killed mid-way leaves its staging folder): `.site.build-PID-…`,
-    `.site.trash-PID-…`, `.site.old-PID`."""
+    """Remove what killed builds and updates left beside `out` (staging folders
+    `.site.build-…`, old sites `.site.old-…`, trash `.site.trash-…`); with the lock held, no
+    other build uses them."""
     try:
         entries = list(os.scandir(out.parent))
     except OSError:
         return
     prefix = f".{out.name}."
     for entry in entries:
-        if not entry.name.startswith(prefix):
-            continue
-        kind, _, rest = entry.name[len(prefix):].partition("-")
-        pid = rest.split("-")[0]
-        if kind in ("build", "trash", "old") and pid.isdigit() and not _alive(int(pid)):
+        kind = entry.name[len(prefix):].split("-")[0]
+        if (entry.name.startswith(prefix) and kind in ("build", "trash", "old")
+                and entry.is_dir(follow_symlinks=False)):
             shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _umask() -> int:

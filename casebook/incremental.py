@@ -33,6 +33,7 @@ from casebook.build import (
     Chunks,
     Renderer,
     build,
+    build_lock,
     inputs_key,
     replace_file,
     site_files,
@@ -75,7 +76,8 @@ class LiveBuild:
         if changed is not None and state is not None and state.root == root and state.out == out:
             paths = tuple(changed)
             if _in_place(state, paths, today):
-                return _update(state, paths)
+                with build_lock(out):
+                    return _update(state, paths)
         self._state = None
         result = build(root, today, out)
         if result.casebook is None:  # "up to date": no results in hand, so load them

@@ -269,16 +269,29 @@ def test_a_page_deleted_from_the_previous_site_is_rendered_again(demo: Path) -> 
     assert (demo / "site" / "cases" / "il-portico.html").is_file()
 
 
-def test_leftovers_of_dead_processes_are_cleared(demo: Path) -> None:
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    stale = [demo / f".site.build-{dead.pid}-x1", demo / f".site.trash-{dead.pid}-0"]
-    live = demo / f".site.trash-{os.getpid()}-99"
-    for folder in (*stale, live):
+def test_leftovers_of_killed_builds_are_cleared(demo: Path) -> None:
+    stale = [demo / ".site.build-123-x1", demo / ".site.build-_n8hc71j",
+             demo / ".site.trash-123-0", demo / ".site.old-77"]
+    for folder in stale:
         (folder / "cases").mkdir(parents=True)
+    (demo / ".site.builder-notes").write_text("not ours")
     build(demo, DAY)
     assert not any(p.exists() for p in stale)
-    assert live.exists()
+    assert (demo / ".site.builder-notes").exists()
+
+
+def test_one_build_at_a_time(demo: Path) -> None:
+    import threading
+
+    from casebook.build import build_lock
+
+    done = threading.Event()
+    with build_lock(demo / "site"):
+        worker = threading.Thread(target=lambda: (build(demo, DAY), done.set()))
+        worker.start()
+        assert not done.wait(1.0)  # waits for the lock
+    worker.join(60)
+    assert done.is_set() and (demo / "site" / "index.html").is_file()
 
 
 def test_the_site_folder_is_readable_by_others(demo: Path) -> None:
