@@ -66,15 +66,24 @@ def payments_in_order(payments: Sequence[Payment], until: date) -> tuple[tuple[i
     return tuple(sorted(dated, key=lambda item: item[1].date))  # sorted() is stable
 
 
-def payment_targets(invoices: Sequence[Invoice], named: str | None) -> tuple[int, ...]:
+def payment_targets(invoices: Sequence[Invoice], named: str | None,
+                    by_due: Sequence[int] | None = None) -> tuple[int, ...]:
     """Indices of `invoices` in the order a payment reaches them.
 
     The invoice the payment names comes first; then every invoice by due date, then file order.
-    Callers skip the ones with nothing left to pay.
+    Callers skip the ones with nothing left to pay. `by_due` is `due_order(invoices)`, when a
+    caller places many payments (sorting once keeps a long file from taking quadratic time).
     """
-    by_due = sorted(range(len(invoices)), key=lambda k: invoices[k].due)
-    first = [k for k in by_due if named is not None and invoices[k].number == named][:1]
-    return (*first, *(k for k in by_due if k not in first))
+    order = tuple(by_due) if by_due is not None else due_order(invoices)
+    first = [k for k in order if named is not None and invoices[k].number == named][:1]
+    if not first:
+        return order
+    return (*first, *(k for k in order if k != first[0]))
+
+
+def due_order(invoices: Sequence[Invoice]) -> tuple[int, ...]:
+    """Indices of `invoices` by due date, then file order."""
+    return tuple(sorted(range(len(invoices)), key=lambda k: invoices[k].due))
 
 
 def allocate(invoices: Sequence[Invoice], payments: Sequence[Payment], until: date) -> Allocation:
@@ -83,9 +92,12 @@ def allocate(invoices: Sequence[Invoice], payments: Sequence[Payment], until: da
     residual = [bill.amount for bill in bills]
     applications: list[Application] = []
     unapplied = ZERO
+    by_due = due_order(bills)
     for index, payment in payments_in_order(payments, until):
         left = payment.amount
-        for k in payment_targets(bills, payment.invoice):
+        for k in payment_targets(bills, payment.invoice, by_due):
+            if left <= 0:  # the payment is used up: the rest would take nothing
+                break
             take = min(left, residual[k])
             if take <= 0:
                 continue

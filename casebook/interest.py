@@ -21,7 +21,12 @@ from typing import Literal, get_args
 
 import yaml
 
-from casebook.allocation import counted_invoices, payment_targets, payments_in_order
+from casebook.allocation import (
+    counted_invoices,
+    due_order,
+    payment_targets,
+    payments_in_order,
+)
 from casebook.model import (
     Case,
     DebtorKind,
@@ -292,6 +297,8 @@ class _Ledger:
         return segments(self.invoice.due + ONE_DAY, end, self.timeline, self.rows)
 
     def pay_interest(self, left: Decimal, index: int, day: date) -> Decimal:
+        if left <= 0:  # nothing left to pay with: spare recomputing every segment
+            return left
         owed = sum((s.amount for s in self.segments(day)), ZERO) - self.interest_paid
         take = min(left, owed)
         if take <= 0:
@@ -324,19 +331,26 @@ def _impute(
     """Apply every payment up to T; return what is left over (an overpayment)."""
     interest_first = context.settings.imputation == "interest-first"
     bills = [ledger.invoice for ledger in ledgers]
+    by_due = due_order(bills)
     unapplied = ZERO
     for index, payment in payments_in_order(payments, context.until):
-        reached = [ledgers[k] for k in payment_targets(bills, payment.invoice)]
+        reached = payment_targets(bills, payment.invoice, by_due)
         left = payment.amount
         if interest_first:  # art. 1194 c.c.: each invoice's interest, then its capital
-            for ledger in reached:
-                left = ledger.pay_interest(left, index, payment.date)
-                left = ledger.pay_capital(left, index, payment.date)
+            for k in reached:
+                if left <= 0:  # used up: the rest would take nothing
+                    break
+                left = ledgers[k].pay_interest(left, index, payment.date)
+                left = ledgers[k].pay_capital(left, index, payment.date)
         else:  # capital as allocation does it; only what is left over goes to interest
-            for ledger in reached:
-                left = ledger.pay_capital(left, index, payment.date)
-            for ledger in reached:
-                left = ledger.pay_interest(left, index, payment.date)
+            for k in reached:
+                if left <= 0:  # used up: the rest would take nothing
+                    break
+                left = ledgers[k].pay_capital(left, index, payment.date)
+            for k in reached:
+                if left <= 0:
+                    break
+                left = ledgers[k].pay_interest(left, index, payment.date)
         unapplied += left
     return unapplied
 

@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import pickle
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +25,17 @@ from casebook.atomic import write_atomic
 from casebook.casefile import MAX_BYTES, Parsed, read_case, too_large
 from casebook.config import CONFIG_NAME, read_config
 from casebook.diagnostics import Diagnostic, Severity
+from casebook.discover import CASES_DIR as CASES_DIR
+from casebook.discover import case_files as case_files
+from casebook.discover import case_id as case_id
+from casebook.discover import id_problem, scan
+from casebook.discover import read_limited as read_limited
 from casebook.model import Case, Config
 from casebook.usercache import seal, unseal
 
 log = logging.getLogger(__name__)
 
-CASES_DIR = "cases"
 CACHE_DIR = ".casebook-cache"
-_CASE_ID = re.compile(r"[a-z0-9_\-/]+")
 _PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs more than it saves
 _CACHE_VERSION = 2
 
@@ -94,104 +96,6 @@ def find_root(start: Path) -> Path:
         if (folder / CONFIG_NAME).is_file():
             return folder
     return start
-
-
-def case_files(root: Path) -> list[tuple[str, str]]:
-    """(relative path, full path) of every case file, sorted; `_` and `.` names are skipped."""
-    return scan(root)[0]
-
-
-MAX_ID_LENGTH = 200  # characters of a case id: its page's file name must stay a legal name
-
-
-def scan(root: Path) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
-    """The case files under `cases/`, sorted, and a diagnostic for each entry refused.
-
-    A casebook is its folder: a link to a file or folder outside it is refused, never read
-    (its content would not be in the repository, and a diagnostic could quote it); a folder
-    reached twice (a link back up the tree) is walked once; anything but a regular file (a
-    pipe, a device) is refused, so reading never blocks.
-    """
-    found: list[tuple[str, str]] = []
-    refused: list[Diagnostic] = []
-    top = os.path.realpath(root)
-    start = str(root / CASES_DIR)
-    seen = {os.path.realpath(start)}
-    folders = [(start, CASES_DIR + "/")]
-    if os.path.isdir(start) and not os.path.realpath(start).startswith(top + os.sep):
-        folders.clear()
-        refused.append(_refused(CASES_DIR, "outside", "the folder is a link to a place "
-                                "outside the casebook: casebook reads only what is inside "
-                                "its folder"))
-    while folders:
-        folder, relative = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith(("_", ".")):
-                continue
-            where = relative + name
-            problem = _refusal(entry, where, top, seen)
-            if problem is not None:
-                refused.append(problem)
-            elif entry.is_dir():
-                folders.append((entry.path, where + "/"))
-            elif name.endswith(".md"):
-                found.append((where, entry.path))
-    found.sort()
-    return found, sorted(refused)
-
-
-def _refusal(entry: os.DirEntry[str], where: str, top: str, seen: set[str]) -> Diagnostic | None:
-    """Why an entry of `cases/` is not read, or None; records the folders to walk in `seen`."""
-    is_dir = entry.is_dir()
-    if not is_dir and not where.endswith(".md"):
-        return None
-    what = "folder" if is_dir else "file"
-    if entry.is_symlink():
-        real = os.path.realpath(entry.path)
-        if not real.startswith(top + os.sep):
-            return _refused(where, "outside", f"the {what} is a link to a place outside the "
-                            "casebook: casebook reads only what is inside its folder (copy "
-                            f"the {what} in instead)")
-    if is_dir:
-        real = os.path.realpath(entry.path)
-        if real in seen:
-            return _refused(where, "link-loop", "the folder is a link to a folder that is read "
-                            "already; it is skipped", Severity.WARNING)
-        if len(where) > MAX_ID_LENGTH + len(CASES_DIR):
-            return _refused(where, "too-deep", "folders nested this deep give case ids "
-                            f"longer than {MAX_ID_LENGTH} characters; it is skipped")
-        seen.add(real)
-        return None
-    if not entry.is_file() and os.path.lexists(entry.path) and os.path.exists(entry.path):
-        return _refused(where, "not-a-file", "not a regular file (a pipe, a device or a "
-                        "socket); a case file must be a plain file")
-    return None
-
-
-def _refused(where: str, code: str, message: str,
-             severity: Severity = Severity.ERROR) -> Diagnostic:
-    return Diagnostic(where, 1, 1, severity, code, message)
-
-
-def read_limited(path: str) -> bytes | int:
-    """The file's bytes, or its size when it is larger than a case file may be (the file is
-    then not read: a 50 MB file is refused at once)."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > MAX_BYTES:
-            return size
-        data = handle.read(MAX_BYTES + 1)
-    return len(data) if len(data) > MAX_BYTES else data
-
-
-def case_id(relative: str) -> str:
-    """`cases/2026/rossi.md` → `2026/rossi`."""
-    return relative.removeprefix(CASES_DIR + "/").removesuffix(".md")
 
 
 def load_config(root: Path) -> tuple[Config, tuple[Diagnostic, ...], bytes | None]:
@@ -391,30 +295,11 @@ def _parse(relative: str, data: bytes | int, config: Config) -> Parsed:
     cid = case_id(relative)
     parsed = (read_case(cid, relative, data, config) if isinstance(data, bytes)
               else too_large(relative, data))
-    problem = _id_problem(cid)
-    if problem is not None:
-        bad = Diagnostic(relative, 1, 1, Severity.ERROR, "case-id", f"{problem}; rename the file")
-        return Parsed(None, (bad, *parsed.diagnostics))
-    if any(_WINDOWS_NAME.fullmatch(part) for part in cid.split("/")):
-        odd = Diagnostic(relative, 1, 1, Severity.WARNING, "case-id",
-                         f"the case id {cid!r} holds a name Windows reserves for a device "
-                         "(con, prn, aux, nul, com1…, lpt1…): the file cannot be checked "
-                         "out there; rename it")
-        return Parsed(parsed.case, (odd, *parsed.diagnostics))
-    return parsed
-
-
-_WINDOWS_NAME = re.compile(r"(?:con|prn|aux|nul|com[0-9]|lpt[0-9])")
-
-
-def _id_problem(cid: str) -> str | None:
-    if not _CASE_ID.fullmatch(cid):
-        return f"the case id {cid[:MAX_ID_LENGTH]!r} may only hold a-z, 0-9, '-', '_' and '/'"
-    if len(cid) > MAX_ID_LENGTH:
-        return f"the case id is {len(cid)} characters long; at most {MAX_ID_LENGTH} are allowed"
-    if "" in cid.split("/"):
-        return f"the case id {cid!r} has an empty part"
-    return None
+    problem = id_problem(relative)
+    if problem is None:
+        return parsed
+    kept = parsed.case if problem.severity is Severity.WARNING else None
+    return Parsed(kept, (problem, *parsed.diagnostics))
 
 
 def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:

@@ -8,7 +8,6 @@ are formatted by Babel in the casebook's locale. Nothing here reads the clock.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import textwrap
@@ -25,8 +24,8 @@ from typing import Any
 
 import jinja2
 import yaml
-from jinja2.sandbox import SandboxedEnvironment
 
+from casebook.sandbox import ContainedLoader, Sandbox, inside
 from casebook.usercache import user_cache_dir
 
 LOCALES = {"it": "it_IT", "en": "en_GB"}
@@ -290,91 +289,9 @@ def template_dirs(root: Path | None) -> list[str]:
     shipped = str(resources.files("casebook").joinpath("templates"))
     if root is not None and (root / "templates").is_dir():
         own = os.path.realpath(root / "templates")
-        if _inside(own, os.path.realpath(root)):
+        if inside(own, os.path.realpath(root)):
             return [str(root / "templates"), shipped]
     return [shipped]
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-MAX_TEMPLATE_BYTES = 1 << 20
-
-
-class TemplateRefused(jinja2.TemplateError):
-    """A template file that is there but may not be read (not a TemplateNotFound, so that
-    Jinja's ChoiceLoader does not quietly try the next folder)."""
-
-    def __init__(self, filename: str, message: str) -> None:
-        super().__init__(message)
-        self.filename = filename
-
-
-class ContainedLoader(jinja2.FileSystemLoader):
-    """Jinja's file loader, kept inside its folders: names with `..` are refused (as Jinja
-    does), and so is a template that is a link to a file outside the folder it was found in
-    (`templates/x.html -> /etc/passwd`), or that is not a regular file of a sane size."""
-
-    def get_source(self, environment: jinja2.Environment, template: str
-                   ) -> tuple[str, str, Callable[[], bool]]:
-        pieces = jinja2.loaders.split_template_path(template)
-        for folder in self.searchpath:
-            filename = os.path.join(folder, *pieces)
-            if os.path.isfile(filename):
-                break
-        else:
-            raise jinja2.TemplateNotFound(template)
-        if not _inside(os.path.realpath(filename), os.path.realpath(folder)):
-            raise TemplateRefused(filename, f"template {template!r} is a link to a file "
-                                  "outside its folder; templates are read only from inside it")
-        if not os.path.isfile(os.path.realpath(filename)):
-            raise TemplateRefused(filename, f"template {template!r} is not a regular file")
-        with open(filename, "rb") as handle:
-            data = handle.read(MAX_TEMPLATE_BYTES + 1)
-        if len(data) > MAX_TEMPLATE_BYTES:
-            raise TemplateRefused(filename, f"template {template!r} is larger than "
-                                  f"{MAX_TEMPLATE_BYTES:,} bytes")
-        mtime = os.path.getmtime(filename)
-
-        def uptodate() -> bool:
-            try:
-                return os.path.getmtime(filename) == mtime
-            except OSError:
-                return False
-
-        return data.decode(self.encoding), os.path.normpath(filename), uptodate
-
-
-class Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox: a template can reach the values it is given, never Python's internals
-    (`''.__class__.__mro__`, `cycler.__init__.__globals__`, …), so a template can read no
-    file and run no program. Case data is never a template; the sandbox is for the templates
-    of a casebook someone else wrote (a clone, a pull request in CI).
-
-    The one change to Jinja's checks is a fast path: a public attribute of casebook's own
-    frozen dataclasses, of a Decimal or of a date is data, returned without the sandbox's
-    inspection of each value (which doubles the cost of rendering a page)."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        kind = obj.__class__
-        if attribute[:1] != "_" and (kind in _PLAIN_DATA or (
-                kind not in _OTHER_TYPES and _is_plain_data(kind))):
-            try:
-                return getattr(obj, attribute)
-            except AttributeError:
-                pass
-        return super().getattr(obj, attribute)
-
-
-_PLAIN_DATA: set[type] = {Decimal, date}
-_OTHER_TYPES: set[type] = set()
-
-
-def _is_plain_data(kind: type) -> bool:
-    plain = dataclasses.is_dataclass(kind) and kind.__module__.startswith("casebook.")
-    (_PLAIN_DATA if plain else _OTHER_TYPES).add(kind)
-    return plain
 
 
 def environment(root: Path | None, locale: str, currency: str, *, text: bool = False
@@ -442,7 +359,9 @@ def _bytecode_cache(name: str) -> jinja2.BytecodeCache | None:
         (folder / name).mkdir(mode=0o700, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder / name))
+    # Code compiled for the sandbox differs from plain Jinja's, and Jinja keys its cache only
+    # by template name and source: a name of their own keeps older plain compilations out.
+    return jinja2.FileSystemBytecodeCache(str(folder / name), "__sandboxed_%s.cache")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

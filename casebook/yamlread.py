@@ -267,7 +267,7 @@ class Reader:
         first_at[key] = key_node
         if key not in fields:
             hint = did_you_mean(key, fields)
-            self.error(key_node, "unknown-key", f"unknown key '{key}' in {what}{hint}")
+            self.error(key_node, "unknown-key", f"unknown key '{_short(key)}' in {what}{hint}")
             return None
         return str(key)
 
@@ -370,7 +370,7 @@ def describe(node: Node) -> str:
         return "a list"
     if is_null(node):
         return "nothing"
-    return repr(node.value)
+    return repr(_short(node.value))
 
 
 def parse_money(node: Node, text: str) -> Decimal:

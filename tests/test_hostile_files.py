@@ -204,9 +204,13 @@ def test_links_inside_the_casebook_are_followed_and_loops_walked_once(book: Path
     (book / "archive" / "old.md").write_text(GOOD.replace('"2026/1"', '"2025/7"'))
     (book / "cases" / "old.md").symlink_to(book / "archive" / "old.md")
     (book / "cases" / "loop").symlink_to(book / "cases", target_is_directory=True)
+    (book / "cases" / "a-link").symlink_to(book / "cases" / "z", target_is_directory=True)
+    (book / "cases" / "z").mkdir()
+    (book / "cases" / "z" / "zeta.md").write_text(GOOD.replace('"2026/1"', '"Z/1"'))
     code, said = run(book, "validate")
     assert code == 0, said
     assert "cases/loop:1:1: warning: the folder is a link to a folder that is read already" in said
+    assert "cases/a-link:1:1: warning: the folder is a link" in said and "cases/z:1" not in said
     assert run(book, "show", "old")[0] == 0
 
 
