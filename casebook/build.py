@@ -284,14 +284,21 @@ def _render_task(case: Case, config: Config, staging: Path) -> CaseOutput:
     return _RENDERER.write_case(case, staging)
 
 
+def contained_files(folder: Path) -> list[Path]:
+    """The files under `folder` that really are inside it: a link to a file elsewhere
+    (`templates/assets/x.css -> /etc/passwd`) is neither read nor published."""
+    real = os.path.realpath(folder)
+    return [p for p in sorted(folder.rglob("*"))
+            if p.is_file() and os.path.realpath(p).startswith(real + os.sep)]
+
+
 def templates_key(root: Path) -> str:
     """A digest of every template that can be used, shipped or the casebook's own."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
     for folder in template_dirs(root):
-        for path in sorted(Path(folder).rglob("*")):
-            if path.is_file():
-                digest.update(str(path.relative_to(folder)).encode() + b"\0")
-                digest.update(path.read_bytes())
+        for path in contained_files(Path(folder)):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.read_bytes())
     labels_file = resources.files("casebook").joinpath("data/labels.yml")
     digest.update(labels_file.read_bytes())
     return digest.hexdigest()
@@ -398,13 +405,13 @@ def _write_site(casebook: Casebook, outputs: list[CaseOutput],
     for name, chunks in site_files(casebook, outputs, invalid, today).items():
         with open(staging / name, "wb") as handle:
             handle.writelines(chunks)
-    assets = resources.files("casebook").joinpath("templates/assets")
-    for folder in reversed(template_dirs(casebook.root)):
+    for folder in reversed(template_dirs(casebook.root)):  # the casebook's own win
         source = Path(folder) / "assets"
         if source.is_dir():
-            shutil.copytree(source, staging / "assets", dirs_exist_ok=True)
-    if not (staging / "assets").exists() and assets.is_dir():
-        shutil.copytree(str(assets), staging / "assets")
+            for path in contained_files(source):
+                target = staging / "assets" / path.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
 
 
 Chunks = list[bytes]  # a file's content in pieces, written one after the other

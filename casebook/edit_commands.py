@@ -8,6 +8,7 @@ file as it was. `cli` adds `COMMANDS` to its group, so `cli` is imported inside 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,6 +66,10 @@ def _open(obj: Context, case_text: str) -> _Opened:
     path = obj.root / relative
     if not _CASE_ID.fullmatch(case_id) or not path.is_file():
         raise UnknownCase(case_text)
+    top = os.path.realpath(obj.root)
+    if not os.path.realpath(path).startswith(top + os.sep):
+        raise CasebookError(f"{relative} is a link to a file outside the casebook; casebook "
+                            "writes only inside its folder (copy the file in instead)")
     config = load_config(obj.root)[0]
     data = read_limited(str(path))
     if isinstance(data, int):

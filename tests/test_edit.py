@@ -542,13 +542,25 @@ def test_a_file_that_cannot_be_read_is_refused(book: Path) -> None:
     assert path.read_text() == "---\ndebtor: [\n---\n"
 
 
-def test_a_symlinked_case_stays_a_symlink(book: Path, tmp_path_factory: Any) -> None:
-    elsewhere = tmp_path_factory.mktemp("elsewhere") / "rossi.md"
-    elsewhere.write_text(SPEC)
+def test_a_symlinked_case_stays_a_symlink(book: Path) -> None:
+    elsewhere = book / "archive" / "rossi.md"  # inside the casebook, outside cases/
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(SPEC.replace('"2026/', '"2025/'))
     link = book / "cases" / "linked.md"
     link.symlink_to(elsewhere)
-    assert run(book, "pay", "linked", "10")[0] == 0
+    code, _, err = run(book, "pay", "linked", "10")
+    assert code == 0, err
     assert link.is_symlink() and "    amount: 10.00\n" in elsewhere.read_text()
+
+
+def test_a_link_to_a_file_outside_the_casebook_is_not_written(
+        book: Path, tmp_path_factory: Any) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "rossi.md"
+    elsewhere.write_text(SPEC)
+    (book / "cases" / "linked.md").symlink_to(elsewhere)
+    code, _, err = run(book, "pay", "linked", "10")
+    assert code == 1 and "outside the casebook" in err
+    assert elsewhere.read_text() == SPEC
 
 
 # -- $EDITOR, as git commit does ---------------------------------------------------------

@@ -320,8 +320,6 @@ def test_a_templates_folder_that_links_outside_is_ignored(book: Path, outside: P
     assert SECRET not in (book / "site" / "cases" / "rossi.html").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason="build.py copies templates/assets following links; "
-                   "see the patch proposed in the hardening report")
 def test_an_asset_that_links_outside_is_not_published(book: Path, outside: Path) -> None:
     (book / "templates" / "assets").mkdir(parents=True)
     (book / "templates" / "assets" / "leak.css").symlink_to(outside / "secret.md")
