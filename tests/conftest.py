@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import shutil
 import textwrap
 from datetime import date
 from pathlib import Path
@@ -41,6 +43,25 @@ def casebook(tmp_path: Path):  # type: ignore[no-untyped-def]
         return diagnose(tmp_path, today)
 
     return make
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the demo casebook."""
+    target = tmp_path / "demo"
+    target.mkdir()
+    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
+    shutil.copytree(ROOT / "cases", target / "cases")
+    return target
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (path → digest of its bytes)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # -- the real browser: Debian's Chromium, driven by Playwright ---------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -18,24 +17,10 @@ from casebook import build as build_module
 from casebook.build import BuildFailed, build, place_of
 from casebook.cli import main
 from casebook.model import Creditor
+from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 20)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    """A copy of the demo casebook."""
-    target = tmp_path / "demo"
-    target.mkdir()
-    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
-    shutil.copytree(ROOT / "cases", target / "cases")
-    return target
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_build_writes_the_whole_site(demo: Path) -> None:

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 from datetime import date
 from pathlib import Path
-
-import pytest
 
 from casebook import usercache
 from casebook.build import build
@@ -27,15 +24,6 @@ class _Payload:
 
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (os.mkdir, (str(self.marker),))
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    target = tmp_path / "demo"
-    target.mkdir()
-    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
-    shutil.copytree(ROOT / "cases", target / "cases")
-    return target
 
 
 def test_a_cache_file_from_elsewhere_is_never_unpickled(demo: Path, tmp_path: Path) -> None:

@@ -336,15 +336,6 @@ def small_disk(folder: Path, size: str) -> Iterator[None]:
         subprocess.run(["umount", "-l", str(folder)], check=True, capture_output=True)
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    target = tmp_path / "demo"
-    target.mkdir()
-    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
-    shutil.copytree(ROOT / "cases", target / "cases")
-    return target
-
-
 def one_error_line(result: subprocess.CompletedProcess[str], start: str) -> str:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import date
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from casebook.build import STAMP_FILE, BuildFailed, build, read_stamp
 from casebook.incremental import LiveBuild
+from tests.conftest import tree as site_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 20)
@@ -18,18 +18,9 @@ PAID = "    reference: CRO 1219330017452\n"
 PAYMENT = PAID + '  - {date: 2026-11-18, amount: 2318.00, invoice: "2026/151"}\n'
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    target = tmp_path / "demo"
-    target.mkdir()
-    shutil.copy(ROOT / "casebook.yml", target / "casebook.yml")
-    shutil.copytree(ROOT / "cases", target / "cases")
-    return target
-
-
 def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != STAMP_FILE}
+    """The site's files but the stamp (which names the cases updated in place)."""
+    return {k: v for k, v in site_tree(folder).items() if k != STAMP_FILE}
 
 
 def fresh(book: Path, tmp_path: Path) -> dict[str, str]:
