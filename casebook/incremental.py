@@ -60,6 +60,7 @@ class _State:
     renderer: Renderer
     dirty: set[str] = field(default_factory=set)  # updated in place since the full build
     pending: set[str] = field(default_factory=set)  # changed, but the update failed
+    numbers: dict[str, set[str]] = field(default_factory=dict)  # invoice number → case paths
     written: dict[str, Chunks] = field(default_factory=dict)  # the whole-site files, as written
 
 
@@ -109,13 +110,15 @@ def _start(root: Path, out: Path, today: date, result: BuildResult) -> _State | 
     renderer.prepare()
     return _State(root=root, out=out, today=today, stamp=result.stamp,
                   head=githistory.head(root), config_bytes=config_bytes, casebook=casebook,
-                  results=results, renderer=renderer)
+                  results=results, renderer=renderer,
+                  numbers=_numbers(casebook.files))
 
 
 def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
     """Apply changed case files to the site in place; BuildFailed leaves the site alone."""
     paths = tuple(dict.fromkeys((*state.pending, *paths)))
     files = {s.path: s for s in state.casebook.files}
+    state_files_before = {p: files[p] for p in paths if p in files}
     parsed: dict[str, Case | None] = {}
     for path in paths:
         if not (state.root / path).is_file() or Path(path).name.startswith(("_", ".")):
@@ -129,11 +132,19 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
             files[path], parsed[path] = found[0], found[1].case
     casebook = dataclasses.replace(state.casebook, files=tuple(files[p] for p in sorted(files)),
                                    results={})
-    diagnostics = ordered(check_changed(casebook, state.today, paths))
+    # The casebook was valid before: a new error can only involve the changed files, and the
+    # files that share an invoice number with them.
+    numbers = {n for p in paths if p in files for n, _, _ in files[p].invoices}
+    related = {*paths, *(p for n in numbers for p in state.numbers.get(n, ()))}
+    nearby = dataclasses.replace(casebook, files=tuple(
+        files[p] for p in sorted(related) if p in files))
+    diagnostics = ordered(check_changed(nearby, state.today, paths))
     if any(d.severity is Severity.ERROR for d in diagnostics):
         state.pending.update(paths)  # applied with the next change, once they are mended
         raise BuildFailed(diagnostics)
     state.pending.clear()
+    for path in paths:
+        _index_numbers(state.numbers, path, state_files_before.get(path), files.get(path))
 
     out = state.out
     trash = _Trash(out)
@@ -168,6 +179,22 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(state.results),
                        rendered=sum(1 for c in parsed.values() if c is not None),
                        written=True, in_place=True, stamp=state.stamp)
+
+
+def _numbers(files: Iterable[FileSummary]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for summary in files:
+        for number, _, _ in summary.invoices:
+            index.setdefault(number, set()).add(summary.path)
+    return index
+
+
+def _index_numbers(index: dict[str, set[str]], path: str, old: FileSummary | None,
+                   new: FileSummary | None) -> None:
+    for number, _, _ in old.invoices if old else ():
+        index.get(number, set()).discard(path)
+    for number, _, _ in new.invoices if new else ():
+        index.setdefault(number, set()).add(path)
 
 
 def _drop_letters(folder: Path, keep: set[str], trash: _Trash) -> None:

@@ -112,3 +112,18 @@ def test_other_changes_take_a_full_build(demo: Path) -> None:
     assert result.rendered == 20
     assert 'lang="en"' in (out / "index.html").read_text("utf-8")
     assert live(demo, date(2026, 11, 21), out, ("cases/il-portico.md",)).rendered == 20
+
+
+def test_an_invoice_number_used_twice_fails_the_update(demo: Path) -> None:
+    live = LiveBuild()
+    out = demo / "site"
+    live(demo, DAY, out)
+    before = tree(out)
+    changed = edit(demo, "carrozzeria-nava", '"2026/165"', '"2026/120"')  # il-portico's
+    with pytest.raises(BuildFailed) as failed:
+        live(demo, DAY, out, (changed,))
+    where = {d.path for d in failed.value.diagnostics if d.code == "duplicate-invoice"}
+    assert where == {"cases/carrozzeria-nava.md", "cases/il-portico.md"}
+    assert tree(out) == before
+    edit(demo, "carrozzeria-nava", '"2026/120"', '"2026/165"')
+    assert live(demo, DAY, out, (changed,)).in_place
