@@ -46,12 +46,15 @@ from casebook.views import (
     Commit,
     LetterLink,
     SiteView,
+    Sums,
+    add_sums,
     case_row,
     case_view,
+    row_sums,
 )
 
 STAMP_FILE = ".casebook-build"
-OUTPUT_FORMAT = 2  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
+OUTPUT_FORMAT = 3  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
 LADDER_LETTERS = ("reminder", "written-reminder", "final-notice", "formal-notice", "dossier")
 EXTRA_LETTERS = ("plan-confirmation", "statement")
 TERMS = {"formal-notice": 15}  # days to pay; every other letter: 7
@@ -82,6 +85,7 @@ class CaseOutput(NamedTuple):
     ics: bytes  # empty without a due date
     row_html: bytes
     agenda_html: bytes  # empty when nothing is due
+    sums: Sums  # its share of the dashboard's totals (`views.row_sums`)
 
 
 @dataclass
@@ -202,7 +206,8 @@ class Renderer:
         output = CaseOutput(
             row=row, order=urgency(export), json=json_line(export).encode(),
             csv=csv_line(export).encode(), ics=ics_event(export, self.today).encode(),
-            row_html=self.dashboard_row(row).encode(), agenda_html=agenda.encode())
+            row_html=self.dashboard_row(row).encode(), agenda_html=agenda.encode(),
+            sums=row_sums(row))
         return files, output
 
     def write_case(self, case: Case, out: Path) -> CaseOutput:
@@ -419,15 +424,18 @@ Chunks = list[bytes]  # a file's content in pieces, written one after the other
 
 def site_files(casebook: Casebook, outputs: Sequence[CaseOutput],
                invalid: tuple[tuple[str, str], ...], today: date,
-               env: jinja2.Environment | None = None) -> dict[str, Chunks]:
+               env: jinja2.Environment | None = None, sums: Sums | None = None
+               ) -> dict[str, Chunks]:
     """The dashboard and the exports, from every case's output: file name in the site →
     its content in pieces. The cases' pieces are used as they come, never joined or
     encoded again: at 10,000 cases the dashboard alone is some 20 MB."""
     config = casebook.config
     env = env or environment(casebook.root, config.locale, config.currency)
     ranked = sorted(outputs, key=attrgetter("order"))
+    if sums is None:
+        sums = add_sums(o.sums for o in outputs)
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=invalid,
-                    prerendered=True)
+                    prerendered=True, sums=sums)
     index = env.get_template("index.html").render(site=site, creditor=config.creditor,
                                                   base="", today=today)
     pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],

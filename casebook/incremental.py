@@ -43,6 +43,7 @@ from casebook.checks import check_changed
 from casebook.diagnostics import Severity, ordered
 from casebook.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
 from casebook.model import Case
+from casebook.views import Sums, add_sums, sub_sums
 
 
 @dataclass
@@ -61,6 +62,7 @@ class _State:
     dirty: set[str] = field(default_factory=set)  # updated in place since the full build
     pending: set[str] = field(default_factory=set)  # changed, but the update failed
     numbers: dict[str, set[str]] = field(default_factory=dict)  # invoice number → case paths
+    sums: Sums = ()  # the dashboard's totals: `add_sums` of every case's share
     written: dict[str, Chunks] = field(default_factory=dict)  # the whole-site files, as written
 
 
@@ -111,7 +113,8 @@ def _start(root: Path, out: Path, today: date, result: BuildResult) -> _State | 
     return _State(root=root, out=out, today=today, stamp=result.stamp,
                   head=githistory.head(root), config_bytes=config_bytes, casebook=casebook,
                   results=results, renderer=renderer,
-                  numbers=_numbers(casebook.files))
+                  numbers=_numbers(casebook.files),
+                  sums=add_sums(o.sums for o in results.values()))
 
 
 def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
@@ -153,8 +156,10 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
     for path in paths:
         cid = case_id(path)
         case = parsed.get(path)
+        old = state.results.pop(path, None)
+        if old is not None:
+            state.sums = sub_sums(state.sums, old.sums)
         if case is None:  # gone
-            state.results.pop(path, None)
             trash.take(out / "cases" / f"{cid}.html")
             trash.take(out / "letters" / cid)
             continue
@@ -165,10 +170,11 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
             trash.replace(target, text.encode("utf-8"))
         _drop_letters(out / "letters" / cid, {Path(n).name for n in pages}, trash)
         state.results[path] = output
+        state.sums = add_sums((state.sums, output.sums))
 
     outputs = [state.results[p] for p in sorted(state.results)]
-    for name, data in site_files(casebook, outputs, (), state.today,
-                                 state.renderer.env).items():
+    for name, data in site_files(casebook, outputs, (), state.today, state.renderer.env,
+                                 state.sums).items():
         if state.written.get(name) != data:  # the calendar, say, often stays the same
             trash.replace(out / name, data)
             state.written[name] = data

@@ -8,7 +8,7 @@ HTML (see `markdown`). Nothing here reads files or the clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -371,6 +371,35 @@ def _aging(s: Situation) -> tuple[Decimal, ...]:
     return tuple(amounts)
 
 
+TOTAL_KEYS = ("open", "overdue", "disputed", "plan", "interest")
+Sums = tuple[Decimal, ...]  # amounts and counts, as Decimals so that they add in one go
+
+
+def row_sums(r: CaseRow) -> Sums:
+    """One row's share of the dashboard's totals, counts and aging, flat: the five totals,
+    the five counts and the cases without an owner, the aging amounts, the aging counts."""
+    plan = r.status == "plan"
+    return (r.balance, r.overdue, r.disputed, r.balance if plan else ZERO, r.interest,
+            _ONE if r.balance > ZERO else ZERO, _ONE if r.overdue > ZERO else ZERO,
+            _ONE if r.disputed > ZERO else ZERO, _ONE if plan else ZERO,
+            _ONE if r.interest > ZERO else ZERO, _ONE if r.owner is None else ZERO,
+            *r.aging, *(_ONE if a > ZERO else ZERO for a in r.aging))
+
+
+def add_sums(shares: Iterable[Sums]) -> Sums:
+    """The sum of row shares, column by column."""
+    columns = 2 * len(TOTAL_KEYS) + 1 + 2 * len(BUCKETS)
+    return tuple(sum(column, ZERO) for column in zip(*shares, strict=True)) or (
+        (ZERO,) * columns)
+
+
+def sub_sums(a: Sums, b: Sums) -> Sums:
+    return tuple(x - y for x, y in zip(a, b, strict=True))
+
+
+_ONE = Decimal(1)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SiteView:
     """The dashboard."""
@@ -382,6 +411,8 @@ class SiteView:
     # case was rendered: the page shows marks in their place (`table_html`,
     # `agenda_items_html`), and the build writes the pieces there (`build.site_files`).
     prerendered: bool = False
+    # `add_sums` of every row's `row_sums`, when the caller has it (else made from the rows)
+    sums: Sums | None = None
 
     @cached_property
     def agenda(self) -> tuple[CaseRow, ...]:
@@ -401,34 +432,14 @@ class SiteView:
     @cached_property
     def _sums(self) -> tuple[dict[str, Decimal], dict[str, int],
                              tuple[tuple[str, Decimal, int], ...]]:
-        """Totals, counts and aging in one pass over the rows."""
-        keys = ("open", "overdue", "disputed", "plan", "interest")
-        totals = dict.fromkeys(keys, ZERO)
-        counts = dict.fromkeys((*keys, "unowned"), 0)
-        amounts = [ZERO] * len(BUCKETS)
-        cases = [0] * len(BUCKETS)
-        for r in self.rows:
-            if r.balance:
-                totals["open"] += r.balance
-                counts["open"] += r.balance > 0
-                if r.status == "plan":
-                    totals["plan"] += r.balance
-            if r.overdue:
-                totals["overdue"] += r.overdue
-                counts["overdue"] += r.overdue > 0
-            if r.disputed:
-                totals["disputed"] += r.disputed
-                counts["disputed"] += r.disputed > 0
-            if r.interest:
-                totals["interest"] += r.interest
-                counts["interest"] += r.interest > 0
-            counts["plan"] += r.status == "plan"
-            counts["unowned"] += r.owner is None
-            for index, amount in enumerate(r.aging):
-                if amount:
-                    amounts[index] += amount
-                    cases[index] += amount > 0
-        aging = tuple(zip(BUCKETS, amounts, cases, strict=True))
+        """Totals, counts and aging, from `sums` or from the rows."""
+        flat = self.sums if self.sums is not None else add_sums(map(row_sums, self.rows))
+        n, b = len(TOTAL_KEYS), len(BUCKETS)
+        totals = dict(zip(TOTAL_KEYS, flat[:n], strict=True))
+        counts = dict(zip((*TOTAL_KEYS, "unowned"), map(int, flat[n:2 * n + 1]), strict=True))
+        start = 2 * n + 1
+        aging = tuple(zip(BUCKETS, flat[start:start + b], map(int, flat[start + b:]),
+                          strict=True))
         return totals, counts, aging
 
     @property
