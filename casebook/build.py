@@ -9,14 +9,11 @@ the same input and day give the same bytes.
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -38,6 +35,15 @@ from casebook.interest import interest_context, interest_for_case
 from casebook.loader import Casebook, Task, case_id, load
 from casebook.model import Case, Config, Creditor
 from casebook.render import environment, labels, template_dirs
+from casebook.sitefolder import (
+    Chunks,
+    build_lock,
+    clear_leftovers,
+    read_stamp,
+    swap,
+    umask,
+    write_stamp,
+)
 from casebook.views import (
     AGENDA_MARK,
     TABLE_MARK,
@@ -53,7 +59,6 @@ from casebook.views import (
     row_sums,
 )
 
-STAMP_FILE = ".casebook-build"
 OUTPUT_FORMAT = 3  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
 LADDER_LETTERS = ("reminder", "written-reminder", "final-notice", "formal-notice", "dossier")
 EXTRA_LETTERS = ("plan-confirmation", "statement")
@@ -332,7 +337,7 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
                       f"keep-going={keep_going}", f"format={OUTPUT_FORMAT}"))
     previous, previous_inputs, dirty = read_stamp(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{os.getpid()}-", dir=out.parent))
-    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; a site is not
+    os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; a site is not
     try:
         from casebook.loader import load_config
 
@@ -417,9 +422,6 @@ def _write_site(casebook: Casebook, outputs: list[CaseOutput],
                 target = staging / "assets" / path.relative_to(source)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
-
-
-Chunks = list[bytes]  # a file's content in pieces, written one after the other
 
 
 def site_files(casebook: Casebook, outputs: Sequence[CaseOutput],
@@ -512,106 +514,3 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-
-
-def read_stamp(out: Path) -> tuple[str | None, str | None, frozenset[str]]:
-    """(stamp, inputs key, case files updated in place since) of the site in `out`, if it
-    was built by casebook. The stamp file reads:
-
-        <stamp: day, templates, git HEAD, options>
-        <inputs: digest of every input file, or empty while an update is under way>
-        <one case file path per line, updated in place after the full build>
-    """
-    try:
-        lines = (out / STAMP_FILE).read_text("utf-8").splitlines()
-    except OSError:
-        return None, None, frozenset()
-    padded = [*lines, "", ""]
-    return padded[0] or None, padded[1] or None, frozenset(filter(None, lines[2:]))
-
-
-def write_stamp(folder: Path, stamp: str, inputs: str, dirty: frozenset[str] = frozenset()
-                ) -> None:
-    text = "".join(f"{line}\n" for line in (stamp, inputs, *sorted(dirty)))
-    replace_file(folder / STAMP_FILE, text.encode("utf-8"))
-
-
-def replace_file(path: Path, data: bytes | Chunks) -> None:
-    """Put `data` at `path` in one step: a reader sees the old file or the new one, never a
-    part. Site files are not flushed to disk one by one (a build can always be run again)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "wb") as handle:
-            handle.writelines([data] if isinstance(data, bytes) else data)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def build_lock(out: Path) -> Iterator[None]:
-    """One build or in-place update of a site at a time (`serve` running while someone types
-    `casebook build`): a lock on the folder that holds the site, which the system releases
-    when the process ends, however it ends."""
-    try:
-        fd = os.open(out.parent, os.O_RDONLY)
-    except OSError:  # nothing to lock: the build reports what it cannot write
-        yield
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def clear_leftovers(out: Path) -> None:
-    """Remove what killed builds and updates left beside `out` (staging folders
-    `.site.build-…`, old sites `.site.old-…`, trash `.site.trash-…`); with the lock held, no
-    other build uses them."""
-    try:
-        entries = list(os.scandir(out.parent))
-    except OSError:
-        return
-    prefix = f".{out.name}."
-    for entry in entries:
-        kind = entry.name[len(prefix):].split("-")[0]
-        if (entry.name.startswith(prefix) and kind in ("build", "trash", "old")
-                and entry.is_dir(follow_symlinks=False)):
-            shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# -- swapping the new site in -------------------------------------------------------------------
-
-
-def swap(staging: Path, out: Path) -> None:
-    """Put `staging` where `out` is, in one step where the system allows it."""
-    if out.exists() and _exchange(staging, out):
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
-        return
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.rename(out, old)
-        os.rename(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(staging, out)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Linux renameat2(RENAME_EXCHANGE): both paths swap atomically."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return bool(done == 0)

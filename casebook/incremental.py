@@ -30,19 +30,16 @@ from casebook.build import (
     BuildFailed,
     BuildResult,
     CaseOutput,
-    Chunks,
     Renderer,
     build,
-    build_lock,
     inputs_key,
-    replace_file,
     site_files,
-    write_stamp,
 )
 from casebook.checks import check_changed
 from casebook.diagnostics import Severity, ordered
 from casebook.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
 from casebook.model import Case
+from casebook.sitefolder import Chunks, build_lock, replace_file, write_stamp
 from casebook.views import Sums, add_sums, sub_sums
 
 

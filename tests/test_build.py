@@ -268,7 +268,7 @@ def test_leftovers_of_killed_builds_are_cleared(demo: Path) -> None:
 def test_one_build_at_a_time(demo: Path) -> None:
     import threading
 
-    from casebook.build import build_lock
+    from casebook.sitefolder import build_lock
 
     done = threading.Event()
     with build_lock(demo / "site"):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from casebook.build import STAMP_FILE, BuildFailed, build, read_stamp
+from casebook.build import BuildFailed, build
 from casebook.incremental import LiveBuild
+from casebook.sitefolder import STAMP_FILE, read_stamp
 from tests.conftest import tree as site_tree
 
 ROOT = Path(__file__).resolve().parent.parent
