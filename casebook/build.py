@@ -59,7 +59,7 @@ from casebook.views import (
     row_sums,
 )
 
-OUTPUT_FORMAT = 3  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
+OUTPUT_FORMAT = 4  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
 LADDER_LETTERS = ("reminder", "written-reminder", "final-notice", "formal-notice", "dossier")
 EXTRA_LETTERS = ("plan-confirmation", "statement")
 TERMS = {"formal-notice": 15}  # days to pay; every other letter: 7
@@ -149,8 +149,9 @@ class Renderer:
         """The case's view and its export row, from one assessment."""
         assessment = assess_case(case, self.config, self.today)
         interest = interest_for_case(case, self.interest)
-        wanted = letters if letters is not None else letters_for(assessment.action.letter,
-                                                                 case, assessment.action.status)
+        wanted = letters if letters is not None else letters_for(
+            assessment.action.letter, case, assessment.action.status,
+            owed=assessment.situation.balance > 0)
         depth = case.id.count("/") + 1
         names = labels(self.config.locale)
         links = tuple(
@@ -230,9 +231,11 @@ class Renderer:
             handle.write(text)
 
 
-def letters_for(next_letter: str | None, case: Case, status: str) -> tuple[str, ...]:
+def letters_for(next_letter: str | None, case: Case, status: str, *, owed: bool = True
+                ) -> tuple[str, ...]:
     """The letters a case can need now: the next action's, a plan confirmation, the dossier
-    once the file goes to a lawyer, and always the account statement."""
+    once the file goes to a lawyer, and the account statement while something is owed (a
+    settled case's statement, all zeros, is made on demand by `casebook letter`)."""
     wanted = []
     if next_letter is not None:
         wanted.append(next_letter)
@@ -240,7 +243,8 @@ def letters_for(next_letter: str | None, case: Case, status: str) -> tuple[str, 
         wanted.append("plan-confirmation")
     if status == "legal" and "dossier" not in wanted:
         wanted.append("dossier")
-    wanted.append("statement")
+    if owed:
+        wanted.append("statement")
     return tuple(dict.fromkeys(wanted))
 
 

@@ -41,6 +41,18 @@ def test_build_writes_the_whole_site(demo: Path) -> None:
     assert not list(site.rglob("*.txt"))
 
 
+def test_a_settled_case_gets_no_statement_unless_asked(demo: Path, tmp_path: Path) -> None:
+    build(demo, DAY)
+    site = demo / "site"
+    page = (site / "cases/2026/colombo-costruzioni.html").read_text("utf-8")
+    assert not (site / "letters/2026/colombo-costruzioni").exists()
+    assert "statement.html" not in page
+    assert "letters/il-portico/statement.html" in (site / "cases/il-portico.html").read_text()
+    code, _, _ = invoke(demo, "letter", "2026/colombo-costruzioni", "statement",
+                        "--out", str(tmp_path / "s.html"))
+    assert code == 0 and "Estratto conto" in (tmp_path / "s.html").read_text("utf-8")
+
+
 def test_each_letter_page_carries_its_plain_text(demo: Path) -> None:
     build(demo, DAY)
     page = (demo / "site/letters/il-portico/formal-notice.html").read_text("utf-8")
