@@ -359,9 +359,10 @@ def _bytecode_cache(name: str) -> jinja2.BytecodeCache | None:
         (folder / name).mkdir(mode=0o700, exist_ok=True)
     except OSError:
         return None
-    # Code compiled for the sandbox differs from plain Jinja's, and Jinja keys its cache only
-    # by template name and source: a name of their own keeps older plain compilations out.
-    return jinja2.FileSystemBytecodeCache(str(folder / name), "__sandboxed_%s.cache")
+    # Code compiled for the sandbox (with its own `escape`, `sandbox._CodeGenerator`) differs
+    # from plain Jinja's, and Jinja keys its cache only by template name and source: a name of
+    # their own keeps other compilations out.
+    return jinja2.FileSystemBytecodeCache(str(folder / name), "__sandboxed-2_%s.cache")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
