@@ -21,6 +21,8 @@ import shutil
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 SITE = Path(__file__).resolve().parent / "hugo_site"  # hugo.toml and layouts/
@@ -43,10 +45,23 @@ def command(hugo: str, out: Path, cache: Path) -> list[str]:
     return [hugo, "--quiet", "--ignoreCache", "--cacheDir", str(cache), "--destination", str(out)]
 
 
-def clean(project: Path, out: Path, cache: Path) -> None:
-    """Make the next run cold: no output, no cache, no resources/."""
+def delete(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def put_aside(trash: Path, path: Path) -> None:
+    """Move `path` into `trash` rather than delete it now (see `run.Trash` for why)."""
+    if path.exists():
+        trash.mkdir(exist_ok=True)
+        path.rename(trash / str(sum(1 for _ in trash.iterdir())))
+
+
+def clean(project: Path, out: Path, cache: Path,
+          remove: Callable[[Path], None] = delete) -> None:
+    """Make the next run cold: no output, no cache, no resources/, each taken away by
+    `remove` (deleted, or moved aside until the benchmark ends)."""
     for path in (out, cache, project / "resources"):
-        shutil.rmtree(path, ignore_errors=True)
+        remove(path)
 
 
 def count_pages(out: Path) -> int:
@@ -77,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         times: list[float] = []
         peak = 0
         for attempt in range(max(args.repeat, 1) + 1):  # attempt 0 is the untimed warm-up
-            clean(project, out, cache)
+            clean(project, out, cache, partial(put_aside, work / "trash"))
             run = run_child(command(args.hugo, out, cache), project, args.timeout)
             if run.code != 0:
                 print(f"hugo.py: hugo FAILED (exit {run.code})", *run.head, sep="\n",

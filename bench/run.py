@@ -350,11 +350,38 @@ def _generator() -> Callable[[Path, int, int], None]:
     return generate
 
 
+class Trash:
+    """Where the benchmark puts the outputs it clears between runs, emptied only when it ends.
+
+    A run must start without the last run's site and cache, but not right after deleting
+    them: on an ext4 file system without a journal (this machine kind's disk), the kernel
+    will not reuse an inode freed less than 60-300 s earlier, and it finds that out by
+    reading each recently freed inode as it looks for a free one. Files created just after
+    30,000 were deleted cost up to 1 ms of kernel time each instead of 0.03 ms, by far the
+    biggest and most erratic part of a cold build, and it is a property of the disk, not of
+    the program. Every tool measured, Hugo included, gets the same treatment."""
+
+    folder: Path | None = None
+    count = 0
+
+    @classmethod
+    def put(cls, path: Path) -> None:
+        if not path.exists() and not path.is_symlink():
+            return
+        if cls.folder is None:
+            cls.folder = Path(tempfile.mkdtemp(prefix="casebook-bench-trash-"))
+        cls.count += 1
+        path.rename(cls.folder / str(cls.count))
+
+    @classmethod
+    def empty(cls) -> None:
+        if cls.folder is not None:
+            shutil.rmtree(cls.folder, ignore_errors=True)
+            cls.folder = None
+
+
 def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
+    Trash.put(path)
 
 
 def _git_commit(root: Path) -> None:
@@ -495,10 +522,10 @@ def measure_hugo(hugo_exe: str, root: Path, work: Path, size: int, m: Measure, r
     _progress(f"[{size:,}]   Hugo project with {cases:,} cases in "
               f"{time.perf_counter() - started:.2f} s ({project})")
     result = timed(size, m, hugo.command(hugo_exe, out, cache), project, repeat, timeout,
-                   lambda _attempt: hugo.clean(project, out, cache))
+                   lambda _attempt: hugo.clean(project, out, cache, Trash.put))
     if not result.failure:
         result.note = f"{hugo.count_pages(out):,} pages"
-    hugo.clean(project, out, cache)
+    hugo.clean(project, out, cache, Trash.put)
     return result
 
 
@@ -579,7 +606,7 @@ def bench_size(exe: Path | None, size: int, keys: list[str],
         if args.keep:
             _progress(f"[{size:,}] kept {root}")
         else:
-            shutil.rmtree(work, ignore_errors=True)
+            Trash.put(work)  # deleted at the end, not before the next size's runs
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -768,6 +795,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run.py: {exc} {detail}".rstrip(), file=sys.stderr)
         if not results:
             return 2
+    finally:
+        Trash.empty()
 
     hugo_exe = shutil.which("hugo") if "hugo" in keys else None
     hugo_text = f", {hugo_version(hugo_exe)}" if hugo_exe else ""
