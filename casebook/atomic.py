@@ -30,7 +30,7 @@ def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     try:
         try:
             os.fchmod(fd, _mode_for(path))
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -46,7 +46,7 @@ def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     remove_abandoned(path)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     """os.write until every byte is written: a write may take only part of them."""
     view = memoryview(data)
     while view:

@@ -30,6 +30,7 @@ from click.testing import CliRunner
 
 from casebook import atomic
 from casebook import build as build_module
+from casebook.atomic import write_all
 from casebook.cli import main
 from casebook.loader import case_files
 
@@ -422,17 +423,15 @@ def test_a_full_disk_while_building_keeps_the_site(demo: Path,
     before = digest(demo / "site")
     opened = 0
 
-    def full_disk_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+    def full_disk_write(fd: int, data: bytes) -> None:
         nonlocal opened
-        if "w" in mode:
-            opened += 1
-            if opened == 10:
-                with open(file, mode, *args, **kwargs) as handle:
-                    handle.write("<!doctype html><p>half a pa")
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(file))
-        return open(file, mode, *args, **kwargs)
+        opened += 1
+        if opened == 10:
+            write_all(fd, b"<!doctype html><p>half a pa")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        write_all(fd, data)
 
-    monkeypatch.setattr(build_module, "open", full_disk_open, raising=False)
+    monkeypatch.setattr(build_module, "write_all", full_disk_write)
     result = CliRunner().invoke(main, ["-C", str(demo), "--today", DAYS[1], "build"])
     assert result.exit_code == 1 and opened == 10
     assert not isinstance(result.exception, OSError)
