@@ -108,8 +108,10 @@ class Sandbox(SandboxedEnvironment):
     of a casebook someone else wrote (a clone, a pull request in CI).
 
     The one change to Jinja's checks is a fast path: a public attribute of casebook's own
-    frozen dataclasses, of a Decimal or of a date is data, returned without the sandbox's
-    inspection of each value (which doubles the cost of rendering a page)."""
+    frozen dataclasses, of a Decimal or of a date is data, and one of Jinja's own loop
+    variable (`loop.last`) or of an imported template (`m.table`, a macro) is what Jinja
+    gives every template: each is returned without the sandbox's inspection of each value
+    (which doubles the cost of rendering a page)."""
 
     code_generator_class = _CodeGenerator
 
@@ -124,7 +126,8 @@ class Sandbox(SandboxedEnvironment):
         return super().getattr(obj, attribute)
 
 
-_PLAIN_DATA: set[type] = {Decimal, date}
+_PLAIN_DATA: set[type] = {Decimal, date, jinja2.runtime.LoopContext,
+                          jinja2.environment.TemplateModule}
 _OTHER_TYPES: set[type] = set()
 
 

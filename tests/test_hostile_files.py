@@ -340,6 +340,10 @@ def test_an_asset_that_links_outside_is_not_published(book: Path, outside: Path)
     "{{ t.__self__.__class__ }}",
     "{{ today.__class__.__mro__ }}",
     "{% set x = [].__class__ %}{{ x }}",
+    "{% for x in [1] %}{{ loop.__class__.__init__.__globals__ }}{% endfor %}",
+    "{% for x in [1] %}{{ loop._iterator }}{% endfor %}",
+    "{% import 'letters/it/_text_macros.txt' as m %}{{ m.__class__.__init__.__globals__ }}",
+    "{% import 'letters/it/_text_macros.txt' as m %}{{ m.sign.__globals__ }}",
     "\n\n{{ 1 / 0 }}",
 ])
 def test_templates_cannot_reach_python_internals(book: Path, escape: str) -> None:
