@@ -36,6 +36,7 @@ from casebook.usercache import seal, unseal
 log = logging.getLogger(__name__)
 
 CACHE_DIR = ".casebook-cache"
+_BATCH_MOST = 40  # cases sent to a worker at once
 _PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs more than it saves
 _CACHE_VERSION = 2
 
@@ -248,7 +249,9 @@ def _run_jobs(jobs: Sequence[_Job], config: Config, task: Task | None,
     import multiprocessing
 
     workers = os.cpu_count() or 2
-    size = max(1, len(jobs) // (workers * 8))
+    # Batches small enough that the workers finish together (a last batch of 600 cases
+    # left the other worker idle for a second), large enough that sending them costs little.
+    size = max(1, min(len(jobs) // (workers * 8), _BATCH_MOST))
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     done: list[_Done] = []
     with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
