@@ -362,7 +362,7 @@ def _bytecode_cache(name: str) -> jinja2.BytecodeCache | None:
     # Code compiled for the sandbox (with its own `escape`, `sandbox._CodeGenerator`) differs
     # from plain Jinja's, and Jinja keys its cache only by template name and source: a name of
     # their own keeps other compilations out.
-    return jinja2.FileSystemBytecodeCache(str(folder / name), "__sandboxed-2_%s.cache")
+    return jinja2.FileSystemBytecodeCache(str(folder / name), "__sandboxed-3_%s.cache")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

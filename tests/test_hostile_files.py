@@ -351,6 +351,21 @@ def test_templates_cannot_reach_python_internals(book: Path, escape: str) -> Non
     build_refuses(book, f"templates/case.html:{escape.count(chr(10)) + 1}: ")
 
 
+@pytest.mark.parametrize("template", [
+    "{{ case.no_such_field }}",
+    "{{ case.debtor.no_such_field.deeper }}",
+    "{% for i in case.invoices %}{{ i.no_such_field }}{% endfor %}",
+    "{{ case.id.no_such_method() }}",
+])
+def test_a_template_reading_what_is_not_there_gets_a_template_error(book: Path,
+                                                                    template: str) -> None:
+    """Attributes of plain data are read inline (`sandbox._CodeGenerator`): one that is not
+    there still ends as Jinja's undefined value, a one-line error at the template's line."""
+    override(book, "\n" + template)
+    said = build_refuses(book, "templates/case.html:2: ")
+    assert "no_such" in said
+
+
 def test_case_data_is_never_run_as_a_template(book: Path) -> None:
     payload = "{{ 7 * 7 }}{% include '/etc/passwd' %}{{ ''.__class__ }}"
     (book / "cases" / "rossi.md").write_text(

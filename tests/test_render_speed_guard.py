@@ -55,6 +55,13 @@ def test_templates_write_values_through_the_short_escape() -> None:
     assert template.root_render_func.__globals__["escape"] is escape
 
 
+def test_templates_read_plain_data_inline_and_private_names_through_the_sandbox() -> None:
+    env = environment(None, "it", "EUR")
+    code = env.compile("{{ case.debtor.name }}{{ case._secret }}", raw=True)
+    assert "getattr(cb_o, 'name', missing)" in code and "getattr(cb_o, 'debtor', missing)" in code
+    assert "environment.getattr(" in code and "getattr(cb_o, '_secret'" not in code
+
+
 @given(st.one_of(st.text(), st.integers(), st.booleans(), st.none(), st.decimals(allow_nan=False),
                  st.dates(), st.text().map(Markup), st.text().map(markupsafe.escape)))
 def test_the_short_escape_writes_what_markupsafe_writes(value: object) -> None:
