@@ -398,13 +398,14 @@ def test_a_full_disk_keeps_the_site_and_the_cases(demo: Path, tmp_path: Path) ->
         shutil.copytree(demo, book)
         assert casebook(book, "build").returncode == 0
         filler = disk / "filler"
-        with open(filler, "wb") as handle:  # fill the disk to the last block
-            try:
-                while True:
-                    handle.write(b"\0" * 65536)
-                    handle.flush()
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)  # fill the disk to the last block,
+        try:  # unbuffered: no bytes are left in a buffer for a close to fail on
+            while True:
+                os.write(fd, b"\0" * 65536)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+        finally:
+            os.close(fd)
         before = digest(book / "site"), digest(book / "cases")
         line = one_error_line(casebook(book, "build", today=DAYS[1]), "cannot write the site")
         assert "No space left on device" in line
