@@ -31,11 +31,12 @@ from casebook.assess import assess_case, urgency
 from casebook.atomic import write_all
 from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity, ordered
+from casebook.discover import template_dirs
 from casebook.export import csv_line, export_fields, ics_event, join_csv, join_ics, json_line
 from casebook.interest import interest_context, interest_for_case
 from casebook.loader import Casebook, Task, case_id, load
 from casebook.model import Case, Config, Creditor
-from casebook.render import environment, labels, template_dirs
+from casebook.render import environment, labels
 from casebook.sitefolder import (
     Chunks,
     build_lock,

@@ -60,7 +60,7 @@ def future_facts(summary: FileSummary, today: date) -> Iterator[Diagnostic]:
 
 def templates_inside(casebook: Casebook, today: date) -> Iterator[Diagnostic]:
     """The casebook's `templates/` folder is used only when it lies inside the casebook."""
-    from casebook.render import template_dirs
+    from casebook.discover import template_dirs
 
     folder = casebook.root / "templates"
     if folder.is_dir() and str(folder) not in template_dirs(casebook.root):

@@ -411,8 +411,8 @@ def _template_error(exc: Exception, root: Path, then: str = "") -> CasebookError
     """One clear line for a failure in a template, naming its file and line where known."""
     import jinja2
 
+    from casebook.discover import template_dirs
     from casebook.errors import CasebookError
-    from casebook.render import template_dirs
 
     frames = _template_frames(exc)
     where = getattr(exc, "filename", None) or (frames[-1].filename if frames else "")

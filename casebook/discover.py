@@ -2,13 +2,15 @@
 
 A casebook is its folder (SPEC 1): the case files are the `*.md` files under `cases/`, and
 nothing outside the folder is ever read through a link. Owns the walk of `cases/`, the rules of
-case ids and the bounded read of one file; it parses nothing and never writes.
+case ids, the bounded read of one file and which template folders count; it parses nothing
+and never writes.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 from casebook.casefile import MAX_BYTES
@@ -143,3 +145,18 @@ def _id_error(cid: str) -> str | None:
     if "" in cid.split("/"):
         return f"the case id {cid!r} has an empty part"
     return None
+
+
+def inside(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def template_dirs(root: Path | None) -> list[str]:
+    """The casebook's own templates first, then the shipped ones. The casebook's folder counts
+    only when it lies inside the casebook (`templates` may not be a link to elsewhere)."""
+    shipped = str(resources.files("casebook").joinpath("templates"))
+    if root is not None and (root / "templates").is_dir():
+        own = os.path.realpath(root / "templates")
+        if inside(own, os.path.realpath(root)):
+            return [str(root / "templates"), shipped]
+    return [shipped]

@@ -8,7 +8,6 @@ are formatted by Babel in the casebook's locale. Nothing here reads the clock.
 
 from __future__ import annotations
 
-import os
 import re
 import textwrap
 from bisect import bisect_right
@@ -25,7 +24,8 @@ from typing import Any
 import jinja2
 import yaml
 
-from casebook.sandbox import ContainedLoader, Sandbox, inside
+from casebook.discover import template_dirs
+from casebook.sandbox import ContainedLoader, Sandbox
 from casebook.usercache import user_cache_dir
 
 LOCALES = {"it": "it_IT", "en": "en_GB"}
@@ -281,17 +281,6 @@ def bullet(text: str) -> str:
     first indented by two spaces, and a newline. For `{% filter bullet %}`."""
     lines = wrap("- " + str(text).strip().replace("\n", " "), 76, False).split("\n")
     return "\n".join([lines[0]] + ["  " + line if line else line for line in lines[1:]]) + "\n"
-
-
-def template_dirs(root: Path | None) -> list[str]:
-    """The casebook's own templates first, then the shipped ones. The casebook's folder counts
-    only when it lies inside the casebook (`templates` may not be a link to elsewhere)."""
-    shipped = str(resources.files("casebook").joinpath("templates"))
-    if root is not None and (root / "templates").is_dir():
-        own = os.path.realpath(root / "templates")
-        if inside(own, os.path.realpath(root)):
-            return [str(root / "templates"), shipped]
-    return [shipped]
 
 
 def environment(root: Path | None, locale: str, currency: str, *, text: bool = False

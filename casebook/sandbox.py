@@ -22,10 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 from markupsafe._speedups import _escape_inner
 
-
-def inside(path: str, folder: str) -> bool:
-    return path.startswith(folder.rstrip(os.sep) + os.sep)
-
+from casebook.discover import inside
 
 MAX_TEMPLATE_BYTES = 1 << 20
 
