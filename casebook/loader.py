@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 CACHE_DIR = ".casebook-cache"
 _BATCH_MOST = 40  # cases sent to a worker at once
 _PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs more than it saves
-_CACHE_VERSION = 3
+_CACHE_VERSION = 2
 
 
 class FileSummary(NamedTuple):
@@ -195,7 +195,7 @@ def _identity(case: Case, config: Config) -> Case:
 
 
 _Job = tuple[str, str, str]  # relative path, full path, key ("" when not read yet)
-_Done = tuple[str, str, FileSummary, bytes | None]  # relative path, key, summary, `_pack`ed result
+_Done = tuple[str, str, FileSummary, Any]  # relative path, key, summary, task result
 
 
 def _work(
@@ -225,13 +225,13 @@ def _work(
                 results[relative] = result
                 continue
         jobs.append((relative, path, key))
-    for relative, key, summary, packed in _run_jobs(jobs, config, task, progress):
+    for relative, key, summary, result in _run_jobs(jobs, config, task, progress):
         if store.summary(relative, key) is None:
             store.put_summary(relative, summary)
         summaries[relative] = summary
-        if task is not None and summary.valid and packed is not None:
-            results[relative] = pickle.loads(packed)
-            store.put_result(relative, key, packed)
+        if task is not None and summary.valid and result is not None:
+            results[relative] = result
+            store.put_result(relative, key, result)
     return summaries, results, len(jobs)
 
 
@@ -277,13 +277,6 @@ def _do_batch(batch: Sequence[_Job]) -> list[_Done]:
     return [_do(job) for job in batch]
 
 
-def _pack(result: Any) -> bytes | None:
-    """A task's result as it travels and is cached: pickled once, where it was made (in a
-    worker, in parallel), and kept as those bytes, so saving the cache does not pickle every
-    result again in the one parent process."""
-    return None if result is None else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 def _do(job: _Job) -> _Done:
     assert _WORKER is not None
     config, task = _WORKER
@@ -297,7 +290,7 @@ def _do(job: _Job) -> _Done:
     case = parsed.case
     clean = not any(d.severity is Severity.ERROR for d in parsed.diagnostics)
     result = task.run(case, config) if task is not None and case is not None and clean else None
-    return relative, key, summarize(relative, key, parsed), _pack(result)
+    return relative, key, summarize(relative, key, parsed), result
 
 
 def _parse(relative: str, data: bytes | int, config: Config) -> Parsed:
@@ -374,7 +367,7 @@ class _Store:
         self.summaries: dict[str, FileSummary] = self._read("summaries", self.stamp)
         # One results file per kind of task, so `next` and `build` keep each other's.
         self.results_name = "results-" + (task or "none").split("@")[0]
-        self.results: dict[str, tuple[str, bytes]] = (
+        self.results: dict[str, tuple[str, Any]] = (
             self._read(self.results_name, self.task_stamp) if task else {})
         self.dirty: set[str] = set()
 
@@ -397,20 +390,14 @@ class _Store:
 
     def result(self, relative: str, key: str) -> tuple[bool, Any]:
         found = self.results.get(relative)
-        if found is None or found[0] != key:
-            return False, None
-        try:
-            return True, pickle.loads(found[1])
-        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError,
-                ImportError, IndexError):
-            return False, None
+        return (True, found[1]) if found is not None and found[0] == key else (False, None)
 
     def put_summary(self, relative: str, summary: FileSummary) -> None:
         self.summaries[relative] = summary
         self.dirty.add("summaries")
 
-    def put_result(self, relative: str, key: str, packed: bytes) -> None:
-        self.results[relative] = (key, packed)
+    def put_result(self, relative: str, key: str, result: Any) -> None:
+        self.results[relative] = (key, result)
         self.dirty.add(self.results_name)
 
     def save(self, present: set[str]) -> None:
