@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 CACHE_DIR = ".casebook-cache"
 _BATCH_MOST = 40  # cases sent to a worker at once
 _PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs more than it saves
-_CACHE_VERSION = 2
+_CACHE_VERSION = 4
+_RACY_NS = 2_000_000_000  # a file changed this close to the signatures' writing is read again
 
 
 class FileSummary(NamedTuple):
@@ -205,16 +206,22 @@ def _work(
     summaries: dict[str, FileSummary] = {}
     results: dict[str, Any] = {}
     jobs: list[_Job] = []
+    signatures: dict[str, Signature | None] = {}
     for relative, path in files:
+        # taken before the file is read: a change after this shows as another signature
+        signatures[relative] = signature = _signature(path)
         if relative not in store.summaries:  # never seen: the worker reads and keys it
             jobs.append((relative, path, ""))
             continue
-        try:
-            data = read_limited(path)
-        except OSError as exc:
-            summaries[relative] = _unreadable(relative, exc)
-            continue
-        key = _key(data)
+        key = store.known_key(relative, signature)
+        if key is None:
+            try:
+                data = read_limited(path)
+            except OSError as exc:
+                summaries[relative] = _unreadable(relative, exc)
+                continue
+            key = _key(data)
+            store.put_signature(relative, signature, key)
         summary = store.summary(relative, key)
         if summary is not None:
             summaries[relative] = summary
@@ -226,6 +233,7 @@ def _work(
                 continue
         jobs.append((relative, path, key))
     for relative, key, summary, result in _run_jobs(jobs, config, task, progress):
+        store.put_signature(relative, signatures[relative], key)
         if store.summary(relative, key) is None:
             store.put_summary(relative, summary)
         summaries[relative] = summary
@@ -338,6 +346,17 @@ def _unreadable(relative: str, exc: OSError) -> FileSummary:
     return FileSummary(relative, "", (diagnostic,), (), (), False)
 
 
+Signature = tuple[int, int, int, int, int]  # size, mtime and ctime in ns, inode, device
+
+
+def _signature(path: str) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
 def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -369,7 +388,36 @@ class _Store:
         self.results_name = "results-" + (task or "none").split("@")[0]
         self.results: dict[str, tuple[str, Any]] = (
             self._read(self.results_name, self.task_stamp) if task else {})
+        self.signatures, self.trusted_before = self._read_signatures()
         self.dirty: set[str] = set()
+
+    def _read_signatures(self) -> tuple[dict[str, tuple[Signature, str]], int]:
+        """Each file's key under its signature when it was last read, and the time before
+        which a signature can be trusted: the moment the table was written, less a margin."""
+        try:
+            written = (self.folder / "signatures.pickle").stat().st_mtime_ns
+        except OSError:
+            return {}, 0
+        return self._read("signatures", self.stamp), written - _RACY_NS
+
+    def known_key(self, relative: str, signature: Signature | None) -> str | None:
+        """The file's key without reading it, as git trusts its index: when its size, times,
+        inode and device are those it had when it was last read, and it had not changed for a
+        while before that was written down. A file changed within `_RACY_NS` of the
+        table's writing could have changed again in the same tick of the clock: it is read."""
+        found = self.signatures.get(relative)
+        if (signature is None or found is None or found[0] != signature
+                or max(signature[1], signature[2]) >= self.trusted_before):
+            return None
+        return found[1]
+
+    def put_signature(self, relative: str, signature: Signature | None, key: str) -> None:
+        if signature is None or not key:
+            return
+        entry = (signature, key)
+        if self.signatures.get(relative) != entry:
+            self.signatures[relative] = entry
+            self.dirty.add("signatures")
 
     def _read(self, name: str, stamp: object) -> dict[str, Any]:
         if not self.enabled:
@@ -404,7 +452,8 @@ class _Store:
         if not self.enabled:
             return
         tables: dict[str, dict[str, Any]] = {"summaries": self.summaries,
-                                             self.results_name: self.results}
+                                             self.results_name: self.results,
+                                             "signatures": self.signatures}
         for name, entries in tables.items():
             gone = set(entries) - present
             for relative in gone:
@@ -412,8 +461,26 @@ class _Store:
             if gone:
                 self.dirty.add(name)
         for name in sorted(self.dirty):
-            stamp = self.stamp if name == "summaries" else self.task_stamp
+            stamp = self.task_stamp if name == self.results_name else self.stamp
             self._write(name, {"stamp": stamp, "entries": tables[name]})
+        if "signatures" in self.dirty:
+            self._drop_racy_signatures()
+
+    def _drop_racy_signatures(self) -> None:
+        """Git's "racily clean" rule: a signature taken within `_RACY_NS` of the moment the
+        table was written (that moment read off the file system's own clock, from the
+        table's mtime) may hide a second change in the same tick; such entries are dropped
+        and the table written again, so every signature it keeps is older than that margin."""
+        try:
+            written = (self.folder / "signatures.pickle").stat().st_mtime_ns
+        except OSError:
+            return
+        racy = [relative for relative, (signature, _key) in self.signatures.items()
+                if max(signature[1], signature[2]) >= written - _RACY_NS]
+        if racy:
+            for relative in racy:
+                del self.signatures[relative]
+            self._write("signatures", {"stamp": self.stamp, "entries": self.signatures})
 
     def _write(self, name: str, content: dict[str, Any]) -> None:
         try:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import pickle
+import time
 from datetime import date
 from pathlib import Path
 
-from casebook import usercache
+import pytest
+
+from casebook import loader, usercache
 from casebook.build import build
 from casebook.loader import CACHE_DIR, load
 
@@ -63,3 +66,65 @@ def test_the_key_is_private() -> None:
     assert folder is not None
     usercache.seal(b"x")
     assert os.stat(folder / "key").st_mode & 0o077 == 0
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The case files `load` reads from now on."""
+    seen: list[str] = []
+    real = loader.read_limited
+
+    def counting(path: str) -> bytes | int:
+        if path.endswith(".md"):
+            seen.append(path)
+        return real(path)
+
+    monkeypatch.setattr(loader, "read_limited", counting)
+    return seen
+
+
+def _age(root: Path, seconds: float) -> None:
+    """Every case file as if written `seconds` ago (mtime; the ctime stays, as it must)."""
+    for path in (root / "cases").rglob("*.md"):
+        then = path.stat().st_mtime - seconds
+        os.utime(path, (then, then))
+
+
+def test_unchanged_files_are_not_read_again(demo: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    monkeypatch.setattr(loader, "_RACY_NS", 0)
+    time.sleep(0.05)  # the files' ctime falls before the table's writing
+    load(demo)
+    reads = _reads(monkeypatch)
+    again = load(demo)
+    assert again.worked == 0 and reads == []
+    assert len(again.files) == 20
+
+
+def test_a_file_changed_in_place_is_read_again_even_with_its_old_size_and_mtime(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loader, "_RACY_NS", 0)
+    path = demo / "cases" / "il-portico.md"
+    time.sleep(0.05)
+    load(demo)
+    before = path.stat()
+    text = path.read_text("utf-8")
+    assert "amount: 1952.00" in text
+    path.write_text(text.replace("amount: 1952.00", "amount: -952.00", 1), "utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # a same-size edit, old mtime
+    assert path.stat().st_size == before.st_size
+    reads = _reads(monkeypatch)
+    again = load(demo)
+    assert set(reads) == {str(path)}  # its ctime moved: it is read, the other 19 are not
+    assert any(d.path == "cases/il-portico.md" and "amount" in d.message
+               for d in again.diagnostics)
+
+
+def test_a_file_changed_just_before_the_cache_was_written_is_read_again(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git's racily clean entries: a signature taken within the margin of the table's
+    writing could hide a second change in the same clock tick, so it is not kept."""
+    _age(demo, 0)  # every file's ctime is now, within the margin
+    load(demo)
+    reads = _reads(monkeypatch)
+    load(demo)
+    assert len(reads) == 20
