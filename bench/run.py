@@ -702,8 +702,9 @@ def report(results: list[Result]) -> str:
                      f"{_cell(target)} |")
     lines.append("")
     lines.append("✓/✗: the median against the target. Each row: 1 untimed warm-up run, then the "
-                 "timed runs; cold runs remove `.casebook-cache/` (validate) or `site/` and "
-                 "`.casebook-cache/` (build) before every run, \"first run after install\" "
+                 "timed runs; cold runs clear `.casebook-cache/` (validate) or `site/` and "
+                 "`.casebook-cache/` (build) before every run (moved aside, deleted when the "
+                 "benchmark ends), \"first run after install\" "
                  f"also the children's user cache folder (XDG_CACHE_HOME=<temp>/{USER_CACHE}: "
                  "compiled templates); \"one case changed\" appends a "
                  f"`{EDIT_HEADING}` entry (a new text each run) to one case file first. "
@@ -711,7 +712,7 @@ def report(results: list[Result]) -> str:
                  "as an editor does (temp file, rename) and times the rename until the case's "
                  "page in `site/` holds it; \"change seen → site written\" is the rebuild time "
                  "the child itself reports; peak MiB is the child's over the whole session. "
-                 "hugo: `hugo --quiet --ignoreCache` into a removed output folder with a fresh "
+                 "hugo: `hugo --quiet --ignoreCache` into a cleared output folder with a fresh "
                  "cache folder, on the same case files (bench/hugo.py); casebook/hugo is the "
                  "ratio of the medians.")
     if failures:
