@@ -7,13 +7,15 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import date
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from casebook import build as build_module
+from casebook import sitefolder
 from casebook.build import BuildFailed, build, place_of
 from casebook.cli import main
 from casebook.model import Creditor
@@ -273,8 +275,40 @@ def test_leftovers_of_killed_builds_are_cleared(demo: Path) -> None:
         (folder / "cases").mkdir(parents=True)
     (demo / ".site.builder-notes").write_text("not ours")
     build(demo, DAY)
-    assert not any(p.exists() for p in stale)
+    assert not any(p.exists() for p in stale if ".trash-" not in p.name)  # renamed at once
+    assert gone_soon(demo, ".site.trash-*")  # and deleted in the background
     assert (demo / ".site.builder-notes").exists()
+
+
+def gone_soon(folder: Path, pattern: str, seconds: float = 20.0) -> bool:
+    """Whether nothing in `folder` matches `pattern` within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while list(folder.glob(pattern)):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_old_site_is_deleted_in_the_background(demo: Path) -> None:
+    build(demo, DAY)
+    old_page = demo / "site" / "cases" / "il-portico.html"
+    inode = old_page.stat().st_ino
+    build(demo, DAY + timedelta(days=1))  # another day: every page is new
+    assert (demo / "site" / "cases" / "il-portico.html").stat().st_ino != inode
+    assert gone_soon(demo, ".site.trash-*") and not list(demo.glob(".site.*"))
+
+
+def test_the_old_site_is_deleted_here_when_no_process_can_start(
+        demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(demo, DAY)
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(sitefolder.subprocess, "Popen", no_process)
+    build(demo, DAY + timedelta(days=1))
+    assert not list(demo.glob(".site.*"))
 
 
 def test_one_build_at_a_time(demo: Path) -> None:
