@@ -20,9 +20,13 @@ from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.nodes import Getattr, Node
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
-from markupsafe._speedups import _escape_inner
 
 from casebook.discover import inside
+
+try:
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # markupsafe built without its C extension
+    from markupsafe._native import _escape_inner
 
 MAX_TEMPLATE_BYTES = 1 << 20
 
