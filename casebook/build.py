@@ -53,6 +53,7 @@ from casebook.views import (
     CaseView,
     Commit,
     LetterLink,
+    SiteLists,
     SiteView,
     Sums,
     add_sums,
@@ -435,25 +436,35 @@ def _write_site(casebook: Casebook, outputs: list[CaseOutput],
                 shutil.copyfile(path, target)
 
 
+class SiteOrder(NamedTuple):
+    """The cases' outputs in the orders the whole-site files need, and the lists the
+    dashboard shows, when the caller keeps them up to date (`incremental`)."""
+
+    ranked: list[CaseOutput]  # most urgent first
+    by_case: list[CaseOutput]  # by case id
+    lists: SiteLists
+
+
 def site_files(casebook: Casebook, outputs: Sequence[CaseOutput],
                invalid: tuple[tuple[str, str], ...], today: date,
-               env: jinja2.Environment | None = None, sums: Sums | None = None
-               ) -> dict[str, Chunks]:
+               env: jinja2.Environment | None = None, sums: Sums | None = None,
+               order: SiteOrder | None = None) -> dict[str, Chunks]:
     """The dashboard and the exports, from every case's output: file name in the site →
     its content in pieces. The cases' pieces are used as they come, never joined or
-    encoded again: at 10,000 cases the dashboard alone is some 20 MB."""
+    encoded again: at 10,000 cases the dashboard alone is some 20 MB. With `order`, the
+    outputs are taken in its orders rather than sorted here."""
     config = casebook.config
     env = env or environment(casebook.root, config.locale, config.currency)
-    ranked = sorted(outputs, key=attrgetter("order"))
+    ranked = order.ranked if order else sorted(outputs, key=attrgetter("order"))
     if sums is None:
         sums = add_sums(o.sums for o in outputs)
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=invalid,
-                    prerendered=True, sums=sums)
+                    prerendered=True, sums=sums, known=order.lists if order else None)
     index = env.get_template("index.html").render(site=site, creditor=config.creditor,
                                                   base="", today=today)
     pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],
               TABLE_MARK: [o.row_html for o in ranked]}
-    by_case = sorted(outputs, key=lambda o: o.row.id)
+    by_case = order.by_case if order else sorted(outputs, key=lambda o: o.row.id)
     return {
         "index.html": _spliced(index, pieces),
         "casebook.json": _joined(b"[\n", [o.json for o in by_case], b",\n", b"\n]\n", b"[]\n"),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -413,9 +414,14 @@ class SiteView:
     prerendered: bool = False
     # `add_sums` of every row's `row_sums`, when the caller has it (else made from the rows)
     sums: Sums | None = None
+    # the agenda, owners and statuses, when the caller keeps them (an in-place update of a
+    # large casebook); else each is made from the rows
+    known: SiteLists | None = None
 
     @cached_property
     def agenda(self) -> tuple[CaseRow, ...]:
+        if self.known is not None:
+            return self.known.agenda
         return tuple(r for r in self.rows if r.due_by(self.today))
 
     @property
@@ -458,9 +464,21 @@ class SiteView:
 
     @cached_property
     def owners(self) -> tuple[str, ...]:
+        if self.known is not None:
+            return self.known.owners
         return tuple(sorted({r.owner for r in self.rows if r.owner}))
 
     @cached_property
     def statuses(self) -> tuple[str, ...]:
+        if self.known is not None:
+            return self.known.statuses
         return tuple(sorted({r.status for r in self.rows}))
+
+
+class SiteLists(NamedTuple):
+    """What `SiteView` otherwise makes by going through every row."""
+
+    agenda: tuple[CaseRow, ...]  # the rows with an action due, most urgent first
+    owners: tuple[str, ...]  # sorted
+    statuses: tuple[str, ...]  # sorted
 

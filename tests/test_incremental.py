@@ -64,6 +64,26 @@ def test_in_place_updates_match_a_full_build(demo: Path, tmp_path: Path) -> None
     assert not (out / "letters/tipografia-galli").exists()
 
 
+def test_owners_statuses_and_the_agenda_follow_in_place_updates(demo: Path,
+                                                                 tmp_path: Path) -> None:
+    """The dashboard's orders and lists are kept by each update rather than made again from
+    every case (`incremental._Ranking`): a new owner, the last case of an owner gone, a case
+    leaving the agenda, each must give the page a full build gives."""
+    live = LiveBuild()
+    out = demo / "site"
+    live(demo, DAY, out)
+    steps = [
+        ("albergo-lago-blu", "owner: marta", "owner: zeno"),  # a new owner
+        ("carrozzeria-nava", PAID, PAYMENT),  # settles: off the agenda
+        ("albergo-lago-blu", "owner: zeno", "owner: marta"),  # zeno gone again
+    ]
+    for case, old, new in steps:
+        assert live(demo, DAY, out, (edit(demo, case, old, new),)).in_place
+        assert tree(out) == fresh(demo, tmp_path)
+    page = (out / "index.html").read_text("utf-8")
+    assert "zeno" not in page
+
+
 def test_a_broken_save_keeps_the_site_and_the_next_change_carries_it(
         demo: Path, tmp_path: Path) -> None:
     live = LiveBuild()
