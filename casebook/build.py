@@ -542,7 +542,14 @@ def _link(source: str, target: str) -> bool:
         if not os.path.isfile(source):
             return False
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        return _link(source, target)
+        _link_or_copy(source, target)
     except OSError:  # a file system without hard links
         shutil.copy2(source, target)
     return True
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links here (a copy of a file gone since fails as well)
+        shutil.copy2(source, target)
