@@ -43,6 +43,7 @@ from casebook.sitefolder import (
     clear_leftovers,
     read_stamp,
     swap,
+    trash_folder,
     umask,
     write_stamp,
 )
@@ -338,7 +339,7 @@ def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool 
     out = (out or root / "site").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(out):
-        clear_leftovers(out)
+        clear_leftovers(out, trash_folder(root))
         return _build(root, today, out, keep_going, progress, reuse_site)
 
 
@@ -378,7 +379,7 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
             casebook = load(root, task=task, use_results=False, progress=progress)
             result = _finish(casebook, today, out, staging, keep_going)
         write_stamp(staging, stamp, inputs)
-        swap(staging, out)
+        swap(staging, out, trash_folder(root))
         result.stamp = stamp
         return result
     finally:

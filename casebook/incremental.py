@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import errno
 import itertools
 import os
 import shutil
@@ -43,7 +44,7 @@ from casebook.checks import check_changed
 from casebook.diagnostics import Severity, ordered
 from casebook.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
 from casebook.model import Case
-from casebook.sitefolder import Chunks, build_lock, replace_file, write_stamp
+from casebook.sitefolder import Chunks, build_lock, replace_file, trash_folder, write_stamp
 from casebook.views import SiteLists, Sums, add_sums, sub_sums
 
 
@@ -206,7 +207,7 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
     out = state.out
     ranking = state.ranking or _Ranking(state.results, state.today)
     state.ranking = ranking
-    trash = _Trash(out)
+    trash = _Trash(trash_folder(state.root))
     state.dirty.update(paths)
     write_stamp(out, state.stamp, "", frozenset(state.dirty))  # an update is under way
     for path in paths:
@@ -276,30 +277,41 @@ class _Trash:
     """Where the files an update replaces or removes go, to be deleted once the update is
     on disk, in the background. Freeing a file's blocks can take many milliseconds (a disk
     mounted with `discard` trims them at once); a link or a rename takes microseconds. The
-    folder is hidden beside the site, so watchers and servers never see it; a full build
-    removes any left behind."""
+    folder is in the casebook's ignored cache (`sitefolder.trash_folder`), where watchers,
+    servers and git never see it; a full build removes any left behind."""
 
-    PREFIX = ".trash-"
-
-    def __init__(self, out: Path) -> None:
-        self.folder = out.parent / f".{out.name}{self.PREFIX}{os.getpid()}-{next(_serial)}"
+    def __init__(self, trash: Path) -> None:
+        self.folder = trash / f"update-{os.getpid()}-{next(_serial)}"
         self._count = 0
 
     def _slot(self) -> Path:
         if self._count == 0:
-            self.folder.mkdir()
+            self.folder.mkdir(parents=True)
         self._count += 1
         return self.folder / str(self._count)
 
     def take(self, path: Path) -> None:
         """Move a file or folder out of the site."""
-        if os.path.lexists(path):
+        if not os.path.lexists(path):
+            return
+        try:
             os.rename(path, self._slot())
+        except OSError as error:  # the site is on another file system: delete it here
+            if error.errno != errno.EXDEV:
+                raise
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
     def replace(self, path: Path, data: bytes | Chunks) -> None:
         """Replace a file in one step, keeping its old content here (a second link)."""
         if os.path.lexists(path):
-            os.link(path, self._slot())
+            try:
+                os.link(path, self._slot())
+            except OSError as error:  # another file system: the old file is freed here
+                if error.errno != errno.EXDEV:
+                    raise
         replace_file(path, data)
 
     def empty(self) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from casebook.loader import CACHE_DIR
+
 STAMP_FILE = ".casebook-build"
 Chunks = list[bytes]  # a file's content in pieces, written one after the other
 
@@ -71,20 +73,34 @@ def build_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def clear_leftovers(out: Path) -> None:
-    """Remove what killed builds and updates left beside `out` (staging folders
-    `.site.build-…`, old sites `.site.old-…`, trash `.site.trash-…`, which a deleter in the
-    background may still be emptying); with the lock held, no other build uses them."""
+def trash_folder(root: Path) -> Path:
+    """Where what a build or an update throws away waits to be deleted: inside the casebook's
+    git-ignored `.casebook-cache/`, so that no half-deleted folder stands beside `site/` once
+    a command has exited (`git add -A` right after a build must never pick up an old site)."""
+    return root / CACHE_DIR / "trash"
+
+
+def clear_leftovers(out: Path, trash: Path) -> None:
+    """Discard what killed builds and updates left: staging folders `.site.build-…` and old
+    sites `.site.old-…` beside `out` (and `.site.trash-…`, where earlier versions kept
+    their trash), and whatever `trash` still holds, which a deleter in the background may
+    still be emptying; with the lock held, no other build uses them."""
     try:
         entries = list(os.scandir(out.parent))
     except OSError:
-        return
+        entries = []
     prefix = f".{out.name}."
     for entry in entries:
         kind = entry.name[len(prefix):].split("-")[0]
         if (entry.name.startswith(prefix) and kind in ("build", "trash", "old")
                 and entry.is_dir(follow_symlinks=False)):
-            discard(Path(entry.path), out)
+            discard(Path(entry.path), trash)
+    try:
+        waiting = [Path(entry.path) for entry in os.scandir(trash)]
+    except OSError:
+        return
+    for folder in waiting:
+        _delete_in_background(folder)
 
 
 _DELETER = ("import os, shutil, sys\n"
@@ -93,25 +109,30 @@ _DELETER = ("import os, shutil, sys\n"
 _serial = itertools.count()
 
 
-def discard(folder: Path, out: Path) -> None:
-    """Delete a folder beside the site (an old site, a dead build's) without waiting for it:
-    it is renamed to `.site.trash-…` at once, and a process of its own, at low priority,
-    deletes it. At 10,000 cases an old site is 30,000 files, and deleting them took some
-    5 s that the user waited for after the new site was already in place. If that process
-    cannot start, or is killed, the folder is deleted here, or by the next build."""
-    trash = folder
-    if not folder.name.startswith(f".{out.name}.trash-"):
-        trash = out.parent / f".{out.name}.trash-{os.getpid()}-d{next(_serial)}"
-        try:
-            os.rename(folder, trash)
-        except OSError:
-            trash = folder
+def discard(folder: Path, trash: Path) -> None:
+    """Delete a folder (an old site, a dead build's) without waiting for it: it is moved into
+    `trash` at once, and a process of its own, at low priority, deletes it there. At 10,000
+    cases an old site is 30,000 files; the user need not wait for them once the new site is
+    in place. A folder that cannot be moved there (another file system) is deleted here."""
+    target = trash / f"{os.getpid()}-{next(_serial)}"
     try:
-        subprocess.Popen([sys.executable, "-c", _DELETER, str(trash)],
+        trash.mkdir(parents=True, exist_ok=True)
+        os.rename(folder, target)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    _delete_in_background(target)
+
+
+def _delete_in_background(folder: Path) -> None:
+    """A process of its own deletes `folder`; if none can start, it is deleted here (and if
+    that process is killed, the next build clears what it left)."""
+    try:
+        subprocess.Popen([sys.executable, "-c", _DELETER, str(folder)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
     except OSError:
-        shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def umask() -> int:
@@ -124,16 +145,17 @@ def umask() -> int:
 # -- swapping the new site in -------------------------------------------------------------------
 
 
-def swap(staging: Path, out: Path) -> None:
-    """Put `staging` where `out` is, in one step where the system allows it."""
+def swap(staging: Path, out: Path, trash: Path) -> None:
+    """Put `staging` where `out` is, in one step where the system allows it; the old site
+    goes to `trash`."""
     if out.exists() and _exchange(staging, out):
-        discard(staging, out)  # now holds the old site
+        discard(staging, trash)  # now holds the old site
         return
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.rename(out, old)
         os.rename(staging, out)
-        discard(old, out)
+        discard(old, trash)
     else:
         os.rename(staging, out)
 

@@ -19,6 +19,8 @@ from casebook import sitefolder
 from casebook.build import BuildFailed, build, place_of
 from casebook.cli import main
 from casebook.model import Creditor
+from casebook.scaffold import GITIGNORE
+from casebook.sitefolder import trash_folder
 from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,10 +275,12 @@ def test_leftovers_of_killed_builds_are_cleared(demo: Path) -> None:
              demo / ".site.trash-123-0", demo / ".site.old-77"]
     for folder in stale:
         (folder / "cases").mkdir(parents=True)
+    waiting = trash_folder(demo) / "999-0"
+    (waiting / "cases").mkdir(parents=True)
     (demo / ".site.builder-notes").write_text("not ours")
     build(demo, DAY)
-    assert not any(p.exists() for p in stale if ".trash-" not in p.name)  # renamed at once
-    assert gone_soon(demo, ".site.trash-*")  # and deleted in the background
+    assert not any(p.exists() for p in stale)  # moved out of the casebook at once
+    assert gone_soon(trash_folder(demo), "*")  # and deleted in the background
     assert (demo / ".site.builder-notes").exists()
 
 
@@ -290,13 +294,20 @@ def gone_soon(folder: Path, pattern: str, seconds: float = 20.0) -> bool:
     return True
 
 
+def beside_the_site(book: Path) -> list[str]:
+    """What stands in the casebook's folder besides what the user put there."""
+    return sorted(p.name for p in book.iterdir()
+                  if p.name not in ("casebook.yml", "cases", "site", ".casebook-cache"))
+
+
 def test_the_old_site_is_deleted_in_the_background(demo: Path) -> None:
     build(demo, DAY)
     old_page = demo / "site" / "cases" / "il-portico.html"
     inode = old_page.stat().st_ino
     build(demo, DAY + timedelta(days=1))  # another day: every page is new
     assert (demo / "site" / "cases" / "il-portico.html").stat().st_ino != inode
-    assert gone_soon(demo, ".site.trash-*") and not list(demo.glob(".site.*"))
+    assert beside_the_site(demo) == []  # at once, not once the deleter is done
+    assert gone_soon(trash_folder(demo), "*")
 
 
 def test_the_old_site_is_deleted_here_when_no_process_can_start(
@@ -308,7 +319,23 @@ def test_the_old_site_is_deleted_here_when_no_process_can_start(
 
     monkeypatch.setattr(sitefolder.subprocess, "Popen", no_process)
     build(demo, DAY + timedelta(days=1))
-    assert not list(demo.glob(".site.*"))
+    assert beside_the_site(demo) == []
+    assert list(trash_folder(demo).iterdir()) == []
+
+
+def test_git_add_right_after_a_build_adds_no_generated_file(demo: Path) -> None:
+    """SPEC 1: once a command has exited, nothing of its own stands in the casebook but
+    `site/` and `.casebook-cache/`, both ignored by the `.gitignore` that `init` writes."""
+    (demo / ".gitignore").write_text(GITIGNORE)
+    git = ["git", "-C", str(demo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "cases"], check=True)
+    for day in range(3):  # each build after the first throws an old site away
+        build(demo, DAY + timedelta(days=day))
+        added = subprocess.run([*git, "add", "-A", "--dry-run"], check=True,
+                               capture_output=True, text=True).stdout
+        assert added == ""
 
 
 def test_one_build_at_a_time(demo: Path) -> None:

@@ -51,6 +51,9 @@ def test_in_place_updates_match_a_full_build(demo: Path, tmp_path: Path) -> None
     result = live(demo, DAY, out, (changed,))
     assert result.rendered == 1
     assert tree(out) == fresh(demo, tmp_path)
+    # what the update replaced waits in the ignored cache, never beside the site
+    assert sorted(p.name for p in demo.iterdir()) == [".casebook-cache", "casebook.yml",
+                                                      "cases", "site"]
 
     # a new case, a deleted case, a renamed case, in one burst
     shutil.copy(demo / "cases/il-portico.md", demo / "cases/2026/il-portico-bis.md")
