@@ -44,7 +44,14 @@ from casebook.checks import check_changed
 from casebook.diagnostics import Severity, ordered
 from casebook.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
 from casebook.model import Case
-from casebook.sitefolder import Chunks, build_lock, replace_file, trash_folder, write_stamp
+from casebook.sitefolder import (
+    Chunks,
+    build_lock,
+    make_trash,
+    replace_file,
+    trash_folder,
+    write_stamp,
+)
 from casebook.views import SiteLists, Sums, add_sums, sub_sums
 
 
@@ -286,7 +293,8 @@ class _Trash:
 
     def _slot(self) -> Path:
         if self._count == 0:
-            self.folder.mkdir(parents=True)
+            make_trash(self.folder.parent)
+            self.folder.mkdir()
         self._count += 1
         return self.folder / str(self._count)
 

@@ -21,7 +21,7 @@ from casebook.errors import CasebookError, WouldOverwrite
 from casebook.loader import CASES_DIR
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_\-]*(?:/[a-z0-9][a-z0-9_\-]*)*")
-GITIGNORE = "site/\n.casebook-cache/\n"
+GITIGNORE = "site/\n.casebook-cache/\noutbox/\n"
 GITATTRIBUTES = "cases/**/*.md text eol=lf diff=markdown\ncasebook.yml text eol=lf\n"
 
 CONFIG_TEXT = """\

@@ -80,6 +80,15 @@ def trash_folder(root: Path) -> Path:
     return root / CACHE_DIR / "trash"
 
 
+def make_trash(trash: Path) -> None:
+    """The trash folder, in a cache folder that git ignores even where the casebook's own
+    `.gitignore` does not name it."""
+    trash.mkdir(parents=True, exist_ok=True)
+    ignore = trash.parent / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+
+
 def clear_leftovers(out: Path, trash: Path) -> None:
     """Discard what killed builds and updates left: staging folders `.site.build-…` and old
     sites `.site.old-…` beside `out` (and `.site.trash-…`, where earlier versions kept
@@ -116,7 +125,7 @@ def discard(folder: Path, trash: Path) -> None:
     in place. A folder that cannot be moved there (another file system) is deleted here."""
     target = trash / f"{os.getpid()}-{next(_serial)}"
     try:
-        trash.mkdir(parents=True, exist_ok=True)
+        make_trash(trash)
         os.rename(folder, target)
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)

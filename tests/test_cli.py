@@ -117,7 +117,7 @@ def test_init_writes_a_casebook_that_validates(tmp_path: Path) -> None:
     assert (target / "casebook.yml").is_file()
     assert sorted(p.name for p in (target / "cases").iterdir()) == ["esempio-srl.md",
                                                                    "mario-rossi.md"]
-    assert "site/" in (target / ".gitignore").read_text()
+    assert (target / ".gitignore").read_text().split() == ["site/", ".casebook-cache/", "outbox/"]
     code, out, _ = run(target, "validate")
     assert code == 0, out
     code, out, _ = run(target, "next", "--json")
