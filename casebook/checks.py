@@ -37,7 +37,8 @@ def unique_invoice_numbers(casebook: Casebook, today: date) -> Iterator[Diagnost
 
 
 def rate_coverage(casebook: Casebook, today: date) -> Iterator[Diagnostic]:
-    """One warning when some days up to today have no known interest rate."""
+    """One warning when some days up to today have no known interest rate, or a provisional
+    one (a year with no legal-rate row yet)."""
     from casebook.interest import interest_context
 
     if not any(summary.valid for summary in casebook.files):

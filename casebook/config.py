@@ -10,14 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from yaml.nodes import Node
 
+from casebook.datafiles import read_data
 from casebook.diagnostics import Diagnostic, did_you_mean
 from casebook.model import Config, Creditor, InterestSettings, Policy, Pos, RateRow, Step
-from casebook.yamlread import Fields, Invalid, Reader, YamlSyntaxError, compose, is_null
+from casebook.yamlread import (
+    AnyKey,
+    Fields,
+    Invalid,
+    Reader,
+    YamlSyntaxError,
+    compose,
+    is_null,
+)
 
 CONFIG_NAME = "casebook.yml"
 OFF = "__off__"  # an explicit `null`: the rule is turned off
@@ -61,13 +69,7 @@ def _pos1(line: int = 1, col: int = 1) -> Pos:
 
 @lru_cache(maxsize=1)
 def _default_fields() -> Fields:
-    text = resources.files("casebook").joinpath("data/defaults.yml").read_text("utf-8")
-    reader = Reader("defaults.yml")
-    root = compose(text)
-    assert root is not None
-    fields = _Schema(reader).top(root)
-    assert fields is not None and not reader.diagnostics, reader.diagnostics
-    return fields
+    return read_data("defaults.yml", lambda reader, node: _Schema(reader).top(node))
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +130,7 @@ class _Schema:
         if is_null(node):
             r.visit(node)
             return {}
-        named = r.mapping(node, _AnyKey(self.policy), what="policies")
+        named = r.mapping(node, AnyKey(self.policy), what="policies")
         return dict(named or {})
 
     def steps(self, node: Node) -> tuple[Step, ...]:
@@ -177,25 +179,6 @@ class _Schema:
         if f is None:
             return None
         return RateRow(start=f["from"], rate=f["rate"], source=f.get("source", "casebook.yml"))
-
-
-class _AnyKey(Mapping[str, Callable[[Node], Any]]):
-    """A field table that accepts every key with the same reader (named policies)."""
-
-    def __init__(self, read: Callable[[Node], Any]) -> None:
-        self.read = read
-
-    def __getitem__(self, key: str) -> Callable[[Node], Any]:
-        return self.read
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-    def __iter__(self) -> Any:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
 
 
 # -- merging ---------------------------------------------------------------

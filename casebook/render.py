@@ -15,15 +15,14 @@ from collections.abc import Callable, Hashable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from importlib import resources
 from itertools import accumulate
 from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 
+from casebook.datafiles import plain, read_data
 from casebook.discover import template_dirs
 from casebook.sandbox import ContainedLoader, Sandbox
 from casebook.usercache import user_cache_dir
@@ -36,8 +35,7 @@ CENT = Decimal("0.01")
 @lru_cache(maxsize=4)
 def labels(locale: str) -> dict[str, str]:
     """The interface strings of a locale (`data/labels.yml`), English as the fallback."""
-    text = resources.files("casebook").joinpath("data/labels.yml").read_text("utf-8")
-    table: dict[str, dict[str, str]] = yaml.load(text, Loader=yaml.CSafeLoader)
+    table: dict[str, dict[str, str]] = read_data("labels.yml", plain)
     merged = dict(table.get("en", {}))
     merged.update(table.get(locale, {}))
     return merged

@@ -299,35 +299,42 @@ def test_coverage_ends_with_the_semester_or_the_year() -> None:
 
 def test_missing_period_stops_interest_and_says_how_to_add_a_row() -> None:
     context = interest_context(InterestSettings(), date(2026, 9, 30))
-    assert context.interest_to == date(2026, 6, 30)
+    assert context.interest_to_for("commercial") == date(2026, 6, 30)
     assert context.warning == (
-        "no commercial rate is known from 2026-07-01: interest is computed to 2026-06-30; "
-        "add a row `{from: 2026-07-01, rate: …, source: …}` under interest: commercial_rates: "
-        "in casebook.yml"
+        "no commercial rate is known from 2026-07-01: commercial interest is computed to "
+        "2026-06-30; add a row `{from: 2026-07-01, rate: …, source: …}` under interest: "
+        "commercial_rates: in casebook.yml with the rate of the MEF communiqué in the Gazzetta "
+        "Ufficiale (the ECB main refinancing rate on 1 January / 1 July, + 8 points)"
     )
     result = case_interest([inv("1", date(2026, 5, 31), "1000.00")], [], "business", context)
     (segment,) = result.invoice("1").segments
     assert (segment.last, segment.days, segment.amount) == (date(2026, 6, 30), 30, D("8.34"))
-    # a consumer's interest stops on the same day: one interest_to for the whole casebook
+    assert result.interest_to == date(2026, 6, 30)
+    # a consumer's interest runs on to T: the legal table has its own end
     consumer = case_interest([inv("2", date(2026, 5, 31), "1000.00")], [], "consumer", context)
-    assert consumer.invoice("2").segments[-1].last == date(2026, 6, 30)
+    assert consumer.invoice("2").segments[-1].last == date(2026, 9, 30)
+    assert consumer.interest_to == date(2026, 9, 30)
 
 
-def test_both_tables_missing_give_one_warning_naming_both() -> None:
+def test_a_missing_commercial_period_and_a_provisional_legal_year_give_one_warning() -> None:
     context = interest_context(InterestSettings(), date(2027, 2, 1))
-    assert context.interest_to == date(2026, 6, 30)
-    assert [(gap.method, gap.first) for gap in context.gaps] == [
-        ("commercial", date(2026, 7, 1)),
-        ("legal", date(2027, 1, 1)),
-    ]
+    assert context.interest_to_for("commercial") == date(2026, 6, 30)
+    assert context.interest_to_for("legal") == date(2027, 2, 1)
+    assert [(gap.method, gap.first) for gap in context.gaps] == [("commercial", date(2026, 7, 1))]
+    assert [item.year for item in context.provisional] == [2027]
     assert context.warning is not None
-    assert "no legal rate is known from 2027-01-01" in context.warning
+    assert context.warning.startswith("no commercial rate is known from 2026-07-01")
+    assert "; the legal rate for 2027 is not in the tables yet" in context.warning
 
 
-def test_only_tables_in_use_limit_interest_to() -> None:
+def test_only_tables_in_use_are_warned_about() -> None:
     only_legal = InterestSettings(business="legal", public="none")
     context = interest_context(only_legal, date(2026, 9, 30))
-    assert (context.interest_to, context.gaps, context.warning) == (date(2026, 9, 30), (), None)
+    assert (context.interest_to_for("legal"), context.gaps, context.warning) == (
+        date(2026, 9, 30), (), None)
+    only_commercial = InterestSettings(consumer="commercial")
+    context = interest_context(only_commercial, date(2027, 2, 1))
+    assert (context.provisional, len(context.gaps)) == ((), 1)
 
 
 def test_days_before_the_first_row_have_no_rate_and_are_reported() -> None:
@@ -341,7 +348,9 @@ def test_days_before_the_first_row_have_no_rate_and_are_reported() -> None:
     assert invoice.gap.message == (
         "no legal rate is known from 2011-07-01 to 2011-12-31: invoice X bears no interest for "
         "those days; add a row `{from: 2011-01-01, rate: …, source: …}` under interest: "
-        "legal_rates: in casebook.yml"
+        "legal_rates: in casebook.yml with the rate of the decree of the Ministry of Economy and "
+        "Finance (MEF) in the Gazzetta Ufficiale (published by 15 December; without one the rate "
+        "stays unchanged, art. 1284 c.c.)"
     )
     assert result.gaps == (invoice.gap,)
 
@@ -387,7 +396,8 @@ def test_context_can_take_other_tables() -> None:
     )
     context = interest_context(InterestSettings(), date(2025, 12, 31), shipped=tables)
     assert isinstance(context, InterestContext)
-    assert context.interest_to == date(2025, 6, 30)
+    assert context.interest_to_for("commercial") == date(2025, 6, 30)
+    assert context.interest_to_for("legal") == date(2025, 12, 31)
     with pytest.raises(ValueError, match="empty rate table"):
         interest_context(InterestSettings(), date(2025, 12, 31), shipped=((), ()))
 
@@ -472,3 +482,100 @@ def test_imputation_accounts_for_every_cent(
     if imputation == "capital-first":
         residual = allocate(invoices, payments, until).residual
         assert {item.number: item.capital for item in result.invoices} == dict(residual)
+
+
+# --- each table has its own end (SPEC 6) --------------------------------------------------
+
+
+def test_consumer_interest_runs_past_the_end_of_the_commercial_table() -> None:
+    context = interest_context(InterestSettings(), date(2026, 11, 22))
+    result = case_interest([inv("1", date(2026, 8, 31), "1000.00")], [], "consumer", context)
+    # Sep 1 – Nov 22 is 83 days: 1000 × 1.6 × 83 / 36500 = 3.638… → 3.64
+    assert (result.interest, result.interest_to) == (D("3.64"), date(2026, 11, 22))
+    assert result.invoice("1").segments == (
+        seg(date(2026, 9, 1), date(2026, 11, 22), 83, "1000.00", "1.6", "3.64"),
+    )
+    assert context.interest_to_for("commercial") == date(2026, 6, 30)
+    assert context.interest_to_for("legal") == date(2026, 11, 22)
+    business = case_interest([inv("2", date(2026, 5, 31), "1000.00")], [], "business", context)
+    assert business.interest_to == date(2026, 6, 30)
+
+
+def test_a_short_legal_table_does_not_stop_commercial_interest() -> None:
+    tables = (
+        (RateRow(start=date(2025, 1, 1), rate=D("10")),
+         RateRow(start=date(2025, 7, 1), rate=D("9"))),
+        (RateRow(start=date(2024, 1, 1), rate=D("1")),),
+    )
+    context = interest_context(InterestSettings(), date(2025, 12, 31), shipped=tables)
+    result = case_interest([inv("1", date(2025, 9, 30), "1000.00")], [], "business", context)
+    # Oct 1 – Dec 31 is 92 days: 1000 × 9 × 92 / 36500 = 22.68…
+    assert [(s.days, s.amount) for s in result.invoice("1").segments] == [(92, D("22.68"))]
+    assert result.interest_to == date(2025, 12, 31)
+
+
+# --- the legal rate of a year with no row yet (art. 1284 c.c.) ---------------------------
+
+
+def test_a_new_year_without_a_legal_row_carries_the_last_rate_provisionally() -> None:
+    context = interest_context(InterestSettings(), date(2027, 1, 31))
+    result = case_interest([inv("1", date(2026, 12, 1), "1000.00")], [], "consumer", context)
+    # Dec 2–31: 1000 × 1.6 × 30 / 36500 = 1.315… → 1.32; Jan 1–31: × 31 → 1.358… → 1.36
+    assert result.invoice("1").segments == (
+        seg(date(2026, 12, 2), date(2026, 12, 31), 30, "1000.00", "1.6", "1.32"),
+        Segment(first=date(2027, 1, 1), last=date(2027, 1, 31), days=31, capital=D("1000.00"),
+                rate=D("1.6"), amount=D("1.36"), provisional=True),
+    )
+    assert (result.interest, result.interest_to) == (D("2.68"), date(2027, 1, 31))
+    assert result.provisional and result.invoice("1").provisional
+    assert context.warning is not None
+    assert (
+        "the legal rate for 2027 is not in the tables yet: the 2026 rate (1.60 %) is used, "
+        "provisional; add a row `{from: 2027-01-01, rate: …, source: …}` under interest: "
+        "legal_rates: in casebook.yml with the rate of the decree of the Ministry of Economy and "
+        "Finance (MEF) in the Gazzetta Ufficiale (published by 15 December; without one the rate "
+        "stays unchanged, art. 1284 c.c.)"
+    ) in context.warning
+
+
+def test_each_missing_legal_year_is_its_own_provisional_segment() -> None:
+    context = interest_context(InterestSettings(), date(2028, 1, 31))
+    result = case_interest([inv("1", date(2026, 12, 31), "1000.00")], [], "consumer", context)
+    # 2027: 1000 × 1.6 × 365 / 36500 = 16.00; 2028 Jan 1–31: × 31 → 1.36
+    assert [(s.first, s.days, s.amount, s.provisional) for s in result.invoice("1").segments] == [
+        (date(2027, 1, 1), 365, D("16.00"), True),
+        (date(2028, 1, 1), 31, D("1.36"), True),
+    ]
+    assert result.interest == D("17.36")
+    assert context.warning is not None
+    assert "the legal rate for 2027 is not in the tables yet" in context.warning
+    assert "the legal rate for 2028 is not in the tables yet" in context.warning
+
+
+def test_confirmed_years_are_not_provisional_and_warn_nothing() -> None:
+    context = interest_context(InterestSettings(consumer="legal", business="legal",
+                                                public="legal"), date(2026, 12, 31))
+    result = case_interest([inv("1", date(2025, 12, 15), "1000.00")], [], "consumer", context)
+    assert not result.provisional
+    assert not any(s.provisional for s in result.invoice("1").segments)
+    assert context.warning is None
+
+
+def test_a_legal_row_in_casebook_yml_ends_the_provisional_rate() -> None:
+    row = RateRow(start=date(2027, 1, 1), rate=D("1.2"), source="test")
+    result = assess([inv("1", date(2026, 12, 1), "1000.00")], [], date(2027, 1, 31), "consumer",
+                    legal_rates=(row,))
+    # Jan 1–31 at 1.2: 1000 × 1.2 × 31 / 36500 = 1.019… → 1.02
+    assert [(s.rate, s.amount, s.provisional) for s in result.invoice("1").segments] == [
+        (D("1.6"), D("1.32"), False),
+        (D("1.2"), D("1.02"), False),
+    ]
+    assert not result.provisional
+
+
+def test_the_commercial_table_is_not_carried_forward() -> None:
+    context = interest_context(InterestSettings(), date(2027, 1, 31))
+    result = case_interest([inv("1", date(2026, 5, 31), "1000.00")], [], "business", context)
+    assert result.interest_to == date(2026, 6, 30)
+    assert [s.last for s in result.invoice("1").segments] == [date(2026, 6, 30)]
+    assert not result.provisional
