@@ -9,13 +9,14 @@ the same input and day give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from importlib import resources
@@ -32,10 +33,28 @@ from casebook.atomic import write_all
 from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity, ordered
 from casebook.discover import template_dirs
-from casebook.export import csv_line, export_fields, ics_event, join_csv, join_ics, json_line
+from casebook.export import (
+    CSV_DIALECTS,
+    csv_line,
+    export_fields,
+    ics_event,
+    join_csv,
+    join_ics,
+    json_line,
+)
 from casebook.interest import interest_context, interest_for_case
+from casebook.letters import (
+    DEMANDING_LETTERS,
+    DOSSIER,
+    PLAN_CONFIRMATION,
+    PROMISE_CONFIRMATION,
+    STATEMENT,
+    letter_context,
+    unfit,
+)
+from casebook.letters import place_of as place_of
 from casebook.loader import Casebook, Task, case_id, load
-from casebook.model import Case, Config, Creditor
+from casebook.model import Case, Config, Policy
 from casebook.render import environment, labels
 from casebook.sitefolder import (
     Chunks,
@@ -63,24 +82,9 @@ from casebook.views import (
     row_sums,
 )
 
-OUTPUT_FORMAT = 4  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
-LADDER_LETTERS = ("reminder", "written-reminder", "final-notice", "formal-notice", "dossier")
-EXTRA_LETTERS = ("plan-confirmation", "statement")
-TERMS = {"formal-notice": 15}  # days to pay; every other letter: 7
-DEFAULT_TERM = 7
-
-
-@dataclass(frozen=True)
-class Letter:
-    """What a letter template receives as `letter`."""
-
-    id: str
-    deadline: date
-    channel: str | None
-    place: str
-    reference: str
-    invoices: tuple[Any, ...]
-    total: Decimal
+OUTPUT_FORMAT = 5  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
+LADDER_LETTERS = (*DEMANDING_LETTERS, DOSSIER)
+EXTRA_LETTERS = (PLAN_CONFIRMATION, PROMISE_CONFIRMATION, STATEMENT)
 
 
 class CaseOutput(NamedTuple):
@@ -91,6 +95,7 @@ class CaseOutput(NamedTuple):
     order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
     json: bytes
     csv: bytes
+    csv_excel: bytes  # its row of cases-excel.csv; empty unless the locale is `it`
     ics: bytes  # empty without a due date
     row_html: bytes
     agenda_html: bytes  # empty when nothing is due
@@ -153,18 +158,17 @@ class Renderer:
         """The case's view and its export row, from one assessment."""
         assessment = assess_case(case, self.config, self.today)
         interest = interest_for_case(case, self.interest)
-        wanted = letters if letters is not None else letters_for(
-            assessment.action.letter, case, assessment.action.status,
-            owed=assessment.situation.balance > 0)
-        depth = case.id.count("/") + 1
-        names = labels(self.config.locale)
-        links = tuple(
-            LetterLink(id=name, title=names.get(f"letter.{name}", name),
-                       href="../" * depth + f"letters/{case.id}/{name}.html")
-            for name in wanted
-        )
         view = case_view(assessment.situation, assessment.action, interest,
-                         self.history.get(case.path, ()), links)
+                         self.history.get(case.path, ()), said=assessment.said)
+        wanted = letters if letters is not None else letters_for(
+            view, self.config.policy_for(case))
+        if wanted:
+            depth = case.id.count("/") + 1
+            names = labels(self.config.locale)
+            view = dataclasses.replace(view, letters=tuple(
+                LetterLink(id=name, title=names.get(f"letter.{name}", name),
+                           href="../" * depth + f"letters/{case.id}/{name}.html")
+                for name in wanted))
         return view, export_fields(assessment, interest)
 
     def forget_folders(self) -> None:
@@ -215,10 +219,16 @@ class Renderer:
                 row=row, base="", today=self.today)
         output = CaseOutput(
             row=row, order=urgency(export), json=json_line(export).encode(),
-            csv=csv_line(export).encode(), ics=ics_event(export, self.today).encode(),
+            csv=csv_line(export).encode(), csv_excel=self._excel_line(export),
+            ics=ics_event(export, self.today, view.reason, self.config).encode(),
             row_html=self.dashboard_row(row).encode(), agenda_html=agenda.encode(),
             sums=row_sums(row))
         return files, output
+
+    def _excel_line(self, export: dict[str, Any]) -> bytes:
+        if self.config.locale != "it":
+            return b""
+        return csv_line(export, CSV_DIALECTS["excel-it"]).encode()
 
     def write_case(self, case: Case, out: Path) -> CaseOutput:
         files, output = self.render_case(case)
@@ -240,56 +250,18 @@ class Renderer:
             os.close(fd)
 
 
-def letters_for(next_letter: str | None, case: Case, status: str, *, owed: bool = True
-                ) -> tuple[str, ...]:
-    """The letters a case can need now: the next action's, a plan confirmation, the dossier
-    once the file goes to a lawyer, and the account statement while something is owed (a
-    settled case's statement, all zeros, is made on demand by `casebook letter`)."""
-    wanted = []
-    if next_letter is not None:
-        wanted.append(next_letter)
-    if case.plans:
-        wanted.append("plan-confirmation")
-    if status == "legal" and "dossier" not in wanted:
-        wanted.append("dossier")
-    if owed:
-        wanted.append("statement")
-    return tuple(dict.fromkeys(wanted))
-
-
-def letter_context(view: CaseView, name: str, config: Config) -> Letter:
-    statement = name in ("statement", "dossier", "plan-confirmation")
-    invoices = view.open_invoices if statement else view.overdue_invoices or view.open_invoices
-    numbers = ", ".join(i.number for i in invoices)
-    key = "letter.reference_one" if len(invoices) == 1 else "letter.reference"
-    label = labels(config.locale).get(key, "Invoices")
-    return Letter(
-        id=name,
-        deadline=view.today + timedelta(days=TERMS.get(name, DEFAULT_TERM)),
-        channel=_letter_channel(name, config, view),
-        place=place_of(config.creditor),
-        reference=f"{label} {numbers} – {view.debtor.name}" if numbers else view.debtor.name,
-        invoices=tuple(invoices),
-        total=sum((i.residual for i in invoices), Decimal(0)),
-    )
-
-
-def _letter_channel(name: str, config: Config, view: CaseView) -> str | None:
-    policy_steps = {s.letter: s.channel for s in config.policy.steps if s.letter}
-    if name == view.letter and view.channel:
-        return view.channel
-    return policy_steps.get(name)
-
-
-def place_of(creditor: Creditor) -> str:
-    """The town in an Italian address like "Via Verdi 2, 20121 Milano MI" → "Milano"."""
-    if not creditor.address:
-        return ""
-    last = creditor.address.replace("\n", ",").split(",")[-1].split()
-    words = [w for w in last if not w.isdigit()]
-    if len(words) > 1 and len(words[-1]) == 2 and words[-1].isupper():
-        words = words[:-1]  # the province code
-    return " ".join(words)
+def letters_for(view: CaseView, policy: Policy) -> tuple[str, ...]:
+    """The letters a case can need now, each only if it fits the case as it stands
+    (`letters.unfit`): the next action's, the confirmation of the plan or the promise it
+    awaits, the dossier once the file is with the lawyer, and the account statement while
+    something is owed (a settled case's statement, all zeros, is made on demand)."""
+    wanted = [view.letter] if view.letter is not None else []
+    wanted += [PLAN_CONFIRMATION, PROMISE_CONFIRMATION]
+    if view.status == "legal":
+        wanted.append(DOSSIER)
+    if view.balance > 0:
+        wanted.append(STATEMENT)
+    return tuple(name for name in dict.fromkeys(wanted) if unfit(view, name, policy) is None)
 
 
 def _write(path: Path, text: str) -> None:
@@ -322,8 +294,8 @@ def templates_key(root: Path) -> str:
         for path in contained_files(Path(folder)):
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
             digest.update(path.read_bytes())
-    labels_file = resources.files("casebook").joinpath("data/labels.yml")
-    digest.update(labels_file.read_bytes())
+    for data in ("labels.yml", "reasons.yml"):  # the interface's words and the reasons'
+        digest.update(resources.files("casebook").joinpath("data", data).read_bytes())
     return digest.hexdigest()
 
 
@@ -466,12 +438,16 @@ def site_files(casebook: Casebook, outputs: Sequence[CaseOutput],
     pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],
               TABLE_MARK: [o.row_html for o in ranked]}
     by_case = order.by_case if order else sorted(outputs, key=lambda o: o.row.id)
-    return {
+    files = {
         "index.html": _spliced(index, pieces),
         "casebook.json": _joined(b"[\n", [o.json for o in by_case], b",\n", b"\n]\n", b"[]\n"),
         "cases.csv": [join_csv([]).encode(), *(o.csv for o in by_case)],
         "actions.ics": _ics_chunks(join_ics([]).encode(), [o.ics for o in ranked]),
     }
+    if config.locale == "it":  # Excel in Italian opens a comma-separated file in one column
+        excel = CSV_DIALECTS["excel-it"]
+        files["cases-excel.csv"] = [join_csv([], excel).encode(), *(o.csv_excel for o in by_case)]
+    return files
 
 
 def _spliced(text: str, pieces: dict[str, list[bytes]]) -> Chunks:

@@ -161,6 +161,7 @@ class _CaseReader:
         f = r.mapping(node, {
             "name": r.text, "kind": self.kind, "vat": r.text, "address": r.text,
             "pec": r.text, "email": r.text, "phone": r.text, "contact": r.text,
+            "cf": r.text, "sdi": r.text,
         }, what="debtor", required=("name",))
         return None if f is None else Debtor(**f)
 

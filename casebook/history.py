@@ -152,7 +152,8 @@ FACTS: tuple[Fact, ...] = (
 SCALARS: tuple[tuple[str, Callable[[Case], Any], Any], ...] = (
     *((f"debtor.{name}", lambda c, n=name: getattr(c.debtor, n), "business" if name == "kind"
        else None)
-      for name in ("name", "kind", "vat", "address", "pec", "email", "phone", "contact")),
+      for name in ("name", "kind", "vat", "cf", "sdi", "address", "pec", "email", "phone",
+                   "contact")),
     ("owner", lambda c: c.owner, None),
     ("policy", lambda c: c.policy, None),
 )

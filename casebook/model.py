@@ -55,6 +55,8 @@ class Debtor:
     email: str | None = None
     phone: str | None = None
     contact: str | None = None
+    cf: str | None = None  # codice fiscale
+    sdi: str | None = None  # SdI recipient code (codice destinatario)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,6 +234,7 @@ class RateRow:
     start: dt.date
     rate: Decimal
     source: str = ""
+    provisional: bool = False  # a year with no legal-rate row yet, at the previous year's rate
 
 
 @dataclass(frozen=True, kw_only=True)

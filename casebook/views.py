@@ -53,6 +53,10 @@ class InvoiceView:
     description: str | None
     interest: Decimal  # accrued and unpaid
     compensation: Decimal
+    # what a claim counts (SPEC 6): the capital left after the payments are imputed, which
+    # differs from `residual` under interest-first, and the interest those payments paid
+    capital: Decimal
+    interest_paid: Decimal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,11 +114,13 @@ class SegmentView:
     capital: Decimal
     rate: Decimal
     amount: Decimal
+    provisional: bool  # a legal rate carried into a year with no row yet
 
 
 @dataclass(frozen=True, kw_only=True)
 class InterestView:
     method: str  # commercial | legal | none
+    imputation: str  # capital-first | interest-first
     interest_to: date
     segments: tuple[SegmentView, ...]
     accrued: Decimal
@@ -147,7 +153,7 @@ class Commit:
 
 @dataclass(frozen=True, kw_only=True)
 class LetterLink:
-    id: str  # reminder | written-reminder | … | plan-confirmation | statement | dossier
+    id: str  # reminder | … | plan-confirmation | promise-confirmation | statement | dossier
     title: str
     href: str  # relative to the page that shows it
 
@@ -159,13 +165,14 @@ class CaseView:
     debtor: Debtor
     owner: str | None
     tags: tuple[str, ...]
+    policy: str | None  # the case's named policy, if any
     today: date
     status: str
     action: str
     due: date | None
     channel: str | None
     letter: str | None  # the letter of the next action
-    reason: str
+    reason: str  # the next action's reason, in the casebook's locale
     rule: int
     balance: Decimal
     overdue: Decimal
@@ -217,7 +224,7 @@ class CaseRow:
     action: str
     due: date | None
     channel: str | None
-    reason: str
+    reason: str  # in the casebook's locale
     balance: Decimal
     overdue: Decimal
     disputed: Decimal
@@ -251,14 +258,19 @@ def case_view(
     interest: CaseInterest,
     history: Sequence[Commit] = (),
     letters: Sequence[LetterLink] = (),
+    *,
+    said: str,
 ) -> CaseView:
+    """The case as its pages show it; `said` is the action's reason in the casebook's locale
+    (`Assessment.said`), the sentence people read."""
     case = s.case
     log = tuple(_log_view(e) for e in s.log)
     done_ids = {id(e) for e in s.steps_done}
     return CaseView(
         id=case.id, path=case.path, debtor=case.debtor, owner=case.owner, tags=case.tags,
-        today=s.today, status=action.status, action=action.action, due=action.due,
-        channel=action.channel, letter=action.letter, reason=action.reason, rule=action.rule,
+        policy=case.policy, today=s.today, status=action.status, action=action.action,
+        due=action.due, channel=action.channel, letter=action.letter, reason=said,
+        rule=action.rule,
         balance=s.balance, overdue=s.overdue_amount, dunnable=s.dunnable_amount,
         days_overdue=s.days_overdue, d0=s.d0,
         invoices=_invoices(s, interest), payments=_payments(s),
@@ -294,6 +306,8 @@ def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
             description=invoice.description,
             interest=item.unpaid if item else ZERO,
             compensation=item.compensation if item else ZERO,
+            capital=item.capital if item else residual,
+            interest_paid=item.interest_paid if item else ZERO,
         ))
     return tuple(views)
 
@@ -346,7 +360,8 @@ def _disputes(s: Situation) -> tuple[DisputeView, ...]:
 def _interest(interest: CaseInterest) -> InterestView:
     segments = tuple(
         SegmentView(invoice=item.number, first=seg.first, last=seg.last, days=seg.days,
-                    capital=seg.capital, rate=seg.rate, amount=seg.amount)
+                    capital=seg.capital, rate=seg.rate, amount=seg.amount,
+                    provisional=seg.provisional)
         for item in interest.invoices for seg in item.segments
     )
     gaps = [gap.message for gap in interest.gaps]
@@ -354,7 +369,8 @@ def _interest(interest: CaseInterest) -> InterestView:
         gaps.insert(0, f"interest is computed to {interest.interest_to}, the last day with a "
                        "known rate")
     return InterestView(
-        method=interest.method, interest_to=interest.interest_to, segments=segments,
+        method=interest.method, imputation=interest.imputation,
+        interest_to=interest.interest_to, segments=segments,
         accrued=interest.accrued, paid=interest.interest_paid, interest=interest.interest,
         compensation=interest.compensation,
         compensated_invoices=sum(1 for i in interest.invoices if i.compensation > 0),

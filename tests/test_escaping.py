@@ -63,7 +63,7 @@ PAYLOADS: dict[str, str] = {
     "terminal escapes": "\x1b[2J\x1b]8;;https://evil.example\x07x\x1b]8;;\x07\x08\x7f\x9b",
 }
 CREDITOR = ("name", "address", "vat", "iban", "pec", "email", "phone", "signature")
-DEBTOR = ("name", "vat", "address", "pec", "email", "phone", "contact")
+DEBTOR = ("name", "vat", "cf", "sdi", "address", "pec", "email", "phone", "contact")
 DANGEROUS_SCHEME = re.compile(r"(?:javascript|data|vbscript):", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # but tab and newline
 LINK_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "srcset"}
@@ -236,8 +236,9 @@ def book(request: pytest.FixtureRequest, rendered: dict[str, Outputs],
 
 def test_html_pages_hold_the_text_and_nothing_active(book: tuple[str, Outputs]) -> None:
     payload, out = book
+    # the plan is broken, so no confirmation of it: the plan B, the formal notice, instead
     assert {"index.html", "cases/hostile.html", "letters/hostile/statement.html",
-            "letters/hostile/plan-confirmation.html"} <= set(out.html)
+            "letters/hostile/formal-notice.html"} <= set(out.html)
     for path, html in out.html.items():
         page = Page(html)
         assert list(active_content(page)) == [], path
@@ -247,7 +248,7 @@ def test_html_pages_hold_the_text_and_nothing_active(book: tuple[str, Outputs]) 
 
 def test_text_letters_carry_the_text_as_written(book: tuple[str, Outputs]) -> None:
     payload, out = book
-    assert len(out.letters) >= 3
+    assert len(out.letters) >= 2
     for name, text in out.letters.items():
         assert CONTROL.search(payload) or words(payload) in words(text), name
 

@@ -287,3 +287,16 @@ def test_moved_lines_are_no_change_and_nothing_is_nothing() -> None:
     assert lines(old, new) == ["+ owner: luca"]
     assert lines(None, None) == []
     assert lines(new, new) == []
+
+
+def test_the_debtors_tax_code_and_sdi_code_are_facts() -> None:
+    def debtor(fields: str) -> Case:
+        text = "---\ndebtor: {name: Rossi" + fields + "}\n---\n"
+        parsed = read_case("rossi", "cases/rossi.md", text.encode(), read_config(None).config)
+        assert parsed.case is not None, parsed.diagnostics
+        return parsed.case
+
+    old = debtor(", cf: RSSMRA80A01F205X")
+    new = debtor(", cf: RSSMRA80A01F205Y, sdi: M5UXCR1")
+    assert lines(old, new) == ["~ debtor.cf: RSSMRA80A01F205X → RSSMRA80A01F205Y",
+                               "+ debtor.sdi: M5UXCR1"]
