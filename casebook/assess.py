@@ -19,6 +19,7 @@ from casebook.checks import check
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.loader import Casebook, Task, load
 from casebook.model import Case, Config
+from casebook.reasons import for_people
 from casebook.rules import NONE, Action, decide
 from casebook.situation import Situation
 
@@ -36,9 +37,16 @@ class Assessment:
     case: Case
     situation: Situation
     action: Action
+    config: Config
 
-    def as_json(self) -> Row:
-        """The object of `next --json` (SPEC 4), keys in the SPEC's order."""
+    @property
+    def said(self) -> str:
+        """The reason as people read it: in the casebook's locale and formats (SPEC 4)."""
+        return for_people(self.config.locale, self.config.currency).say(self.action.why)
+
+    def as_json(self, *, for_people: bool = False) -> Row:
+        """The object of `next --json` (SPEC 4), keys in the SPEC's order; `for_people`, with
+        the reason as people read it (`said`) rather than in English for scripts."""
         s, a = self.situation, self.action
         return {
             "case": self.case.id,
@@ -51,21 +59,25 @@ class Assessment:
             "balance": cents(s.balance),
             "overdue": cents(s.overdue_amount),
             "days_overdue": s.days_overdue,
-            "reason": a.reason,
+            "reason": self.said if for_people else a.reason,
         }
 
 
 def assess_case(case: Case, config: Config, today: date) -> Assessment:
     situation, action = decide(case, config.policy_for(case), today)
-    return Assessment(case, situation, action)
+    return Assessment(case, situation, action, config)
 
 
-def _row(case: Case, config: Config, today: date) -> Row:
-    return assess_case(case, config, today).as_json()
+def _row(case: Case, config: Config, today: date, for_people: bool) -> Row:
+    return assess_case(case, config, today).as_json(for_people=for_people)
 
 
-def next_task(today: date) -> Task:
-    return Task(f"next@{today.isoformat()}", partial(_row, today=today))
+def next_task(today: date, *, for_people: bool = False) -> Task:
+    """The rows of `next --json`; `for_people`, with each reason in the casebook's locale, for
+    the terminal (a task, and a cache, of its own: each reader pays only for its sentence)."""
+    name = "next-said" if for_people else "next"
+    return Task(f"{name}@{today.isoformat()}",
+                partial(_row, today=today, for_people=for_people))
 
 
 def urgency(row: Row) -> tuple[bool, str, Decimal, str]:
@@ -101,10 +113,11 @@ class Assessed:
         return sorted(chosen, key=urgency)
 
 
-def assess(root: Path, today: date, task: Task | None = None) -> Assessed:
-    """Load and check the casebook, and run `task` (default: decide the next action) on every
-    case without errors."""
-    casebook = load(root, task=task or next_task(today))
+def assess(root: Path, today: date, task: Task | None = None, *,
+           for_people: bool = False) -> Assessed:
+    """Load and check the casebook, and run `task` (default: decide the next action, the
+    reasons for people with `for_people`) on every case without errors."""
+    casebook = load(root, task=task or next_task(today, for_people=for_people))
     diagnostics = tuple(check(casebook, today))
     invalid = {d.path for d in diagnostics if d.severity is Severity.ERROR}
     rows = tuple(casebook.results[s.path] for s in casebook.files

@@ -1,4 +1,5 @@
-"""Exports of the assessed casebook: JSON (SPEC 6), CSV for spreadsheets, ICS for calendars.
+"""Exports of the assessed casebook: JSON (SPEC 6), CSV for spreadsheets (in two dialects),
+ICS for calendars.
 
 Rows are built per case in the loading worker (`export_task`); the formatters here turn a list
 of rows into text. Nothing here reads the clock: the day is a parameter, and the same rows and
@@ -12,20 +13,39 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache, partial
 from typing import Any
 
 from casebook.assess import Assessment, Row, assess_case, cents
 from casebook.interest import CaseInterest, InterestContext, interest_context, interest_for_case
 from casebook.loader import Task
-from casebook.model import Case, Config, InterestSettings
+from casebook.model import Case, Config, Debtor, InterestSettings
+from casebook.reasons import for_people
 
 CSV_COLUMNS = (
     "case", "debtor", "kind", "owner", "status", "action", "due", "channel", "letter",
     "balance", "overdue", "days_overdue", "interest", "compensation", "claim", "interest_to",
-    "reason",
+    "reason", "address", "pec", "email", "phone",
 )
+_MONEY_COLUMNS = frozenset({"balance", "overdue", "interest", "compensation", "claim"})
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a spreadsheet wants its CSV: `standard` is RFC 4180 (commas, a decimal dot);
+    `excel-it` is what Excel in Italian opens in columns (semicolons, a decimal comma, and a
+    UTF-8 BOM so that accented names are read as UTF-8)."""
+
+    delimiter: str = ","
+    decimal: str = "."
+    bom: str = ""
+
+
+CSV_DIALECTS = {"standard": CsvDialect(), "excel-it": CsvDialect(";", ",", "\ufeff")}
+STANDARD = CSV_DIALECTS["standard"]
 # A cell a spreadsheet may run: a formula sign first, or after blanks and quotes (some
 # spreadsheets trim them on import), or a leading tab or line break.
 _FORMULA = re.compile(r"[\s\"'\u00a0]*[=+\-@\uff1d\uff0b\uff0d\uff20]|[\t\r\n]")
@@ -41,19 +61,23 @@ def _context(settings: InterestSettings, today: date) -> InterestContext:
     return interest_context(settings, today)
 
 
-def export_row(case: Case, config: Config, today: date) -> Row:
-    """The `next --json` fields plus interest, compensation, claim and the invoices."""
+def export_row(case: Case, config: Config, today: date, for_people: bool = False) -> Row:
+    """The `next --json` fields plus interest, compensation, claim and the invoices;
+    `for_people`, with the reason in the casebook's locale (for the calendar)."""
     assessment = assess_case(case, config, today)
-    return export_fields(assessment, interest_for_case(case, _context(config.interest, today)))
+    interest = interest_for_case(case, _context(config.interest, today))
+    return export_fields(assessment, interest, for_people=for_people)
 
 
-def export_fields(assessment: Assessment, interest: CaseInterest) -> Row:
+def export_fields(assessment: Assessment, interest: CaseInterest, *,
+                  for_people: bool = False) -> Row:
     case, residual = assessment.case, assessment.situation.allocation.residual
     issued = {i.number: i for i in assessment.situation.invoices}
-    row = assessment.as_json()
+    row = assessment.as_json(for_people=for_people)
     row.update({
         "kind": case.debtor.kind,
         "owner": case.owner,
+        **_contacts(case.debtor),
         "interest": cents(interest.interest),
         "interest_to": interest.interest_to.isoformat(),
         "compensation": cents(interest.compensation),
@@ -73,8 +97,20 @@ def export_fields(assessment: Assessment, interest: CaseInterest) -> Row:
     return row
 
 
-def export_task(today: date) -> Task:
-    return Task(f"export@{today.isoformat()}", partial(export_row, today=today))
+def _contacts(debtor: Debtor) -> dict[str, str | None]:
+    """The debtor's address (on one line), PEC, e-mail and phone."""
+    address = debtor.address
+    if address is not None:
+        address = ", ".join(line.strip() for line in address.splitlines() if line.strip())
+    return {"address": address, "pec": debtor.pec, "email": debtor.email,
+            "phone": debtor.phone}
+
+
+def export_task(today: date, *, for_people: bool = False) -> Task:
+    """The export rows; `for_people`, with the reasons in the casebook's locale (`to_ics`)."""
+    name = "export-said" if for_people else "export"
+    return Task(f"{name}@{today.isoformat()}",
+                partial(export_row, today=today, for_people=for_people))
 
 
 # -- formats --------------------------------------------------------------------------
@@ -94,22 +130,25 @@ def join_json(lines: Sequence[str]) -> str:
     return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
 
 
-def to_csv(rows: Sequence[Row]) -> str:
-    """Comma-separated, a header row, CRLF line ends as spreadsheets expect; text cells that
-    a spreadsheet could run as a formula are prefixed with an apostrophe."""
-    return join_csv([csv_line(r) for r in rows])
+def to_csv(rows: Sequence[Row], dialect: CsvDialect = STANDARD) -> str:
+    """A header row, then one row per case, CRLF line ends as spreadsheets expect; text cells
+    that a spreadsheet could run as a formula are prefixed with an apostrophe."""
+    return join_csv([csv_line(r, dialect) for r in rows], dialect)
 
 
-def csv_line(row: Row) -> str:
+def csv_line(row: Row, dialect: CsvDialect = STANDARD) -> str:
     """One row of the CSV, with its CRLF."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(
-        [_cell(row.get(column)) for column in CSV_COLUMNS])
+    cells = [_cell(row.get(column)) for column in CSV_COLUMNS]
+    if dialect.decimal != ".":
+        cells = [cell.replace(".", dialect.decimal) if column in _MONEY_COLUMNS else cell
+                 for column, cell in zip(CSV_COLUMNS, cells, strict=True)]
+    csv.writer(out, delimiter=dialect.delimiter, lineterminator="\r\n").writerow(cells)
     return out.getvalue()
 
 
-def join_csv(lines: Sequence[str]) -> str:
-    return ",".join(CSV_COLUMNS) + "\r\n" + "".join(lines)
+def join_csv(lines: Sequence[str], dialect: CsvDialect = STANDARD) -> str:
+    return dialect.bom + dialect.delimiter.join(CSV_COLUMNS) + "\r\n" + "".join(lines)
 
 
 def _cell(value: Any) -> str:
@@ -119,26 +158,35 @@ def _cell(value: Any) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
-def to_ics(rows: Sequence[Row], today: date) -> str:
-    """An iCalendar (RFC 5545) with one all-day event per next action that has a due date."""
-    return join_ics([ics_event(row, today) for row in rows])
+def to_ics(rows: Sequence[Row], today: date, config: Config) -> str:
+    """An iCalendar (RFC 5545) with one all-day event per next action that has a due date,
+    from rows whose reasons are in the casebook's locale (`export_task(…, for_people=True)`)."""
+    return join_ics([ics_event(row, today, row["reason"], config) for row in rows])
 
 
-def ics_event(row: Row, today: date) -> str:
-    """The VEVENT of a case's next action, folded, with CRLFs; empty when it has no date."""
+def ics_event(row: Row, today: date, said: str, config: Config) -> str:
+    """The VEVENT of a case's next action, folded, with CRLFs; empty when it has no date.
+    People read it: its title and details are in the casebook's locale, `said` its reason."""
     if row["due"] is None:
         return ""
     due = date.fromisoformat(row["due"])
     uid = f"{row['case'].replace('/', '.')}.{row['action']}@casebook"
+    voice = for_people(config.locale, config.currency)
+    channel = row["channel"]
+    summary = voice.fill("ics.summary.by" if channel else "ics.summary", {
+        "action": voice.name("action.", row["action"]), "debtor": row["debtor"],
+        "channel": voice.name("channel.", channel) if channel else None})
+    details = voice.fill("ics.description", {
+        "reason": said, "overdue": Decimal(row["overdue"]),
+        "status": voice.name("status.", row["status"])})
     lines = [
         "BEGIN:VEVENT",
         f"UID:{uid}",
         f"DTSTAMP:{today:%Y%m%d}T000000Z",
         f"DTSTART;VALUE=DATE:{due:%Y%m%d}",
         f"DTEND;VALUE=DATE:{due + timedelta(days=1):%Y%m%d}",
-        "SUMMARY:" + _text(f"{row['action']}: {row['debtor']}"),
-        "DESCRIPTION:" + _text(f"{row['reason']} (overdue {row['overdue']}, "
-                               f"status {row['status']})"),
+        "SUMMARY:" + _text(summary),
+        "DESCRIPTION:" + _text(details),
         "CATEGORIES:" + _text(row["status"]),
         "TRANSP:TRANSPARENT",
         "END:VEVENT",

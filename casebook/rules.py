@@ -1,18 +1,21 @@
 """The next action for a case on a day: the eight rules of SPEC section 5, in order.
 
 Each rule is a small function named after its line of the policy; it returns an `Action` when it
-applies and None when the next rule should decide. `reason` sentences are written here, beside
-the rule that decides, and name the facts that decided. Nothing here reads the clock.
+applies and None when the next rule should decide. Its reason is given here, beside the rule
+that decides, as the facts that decided (`reasons.Clause`); the words are data
+(`data/reasons.yml`). Nothing here reads the clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from casebook.model import Case, Plan, Policy, Promise, Step
+from casebook.model import Case, Debtor, Plan, Policy, Promise, Step
+from casebook.reasons import Clause, Reason, clause, for_scripts
+from casebook.reasons import money as money
 from casebook.situation import Situation, days
 
 NONE = "none"
@@ -23,24 +26,29 @@ class Action:
     status: str
     action: str
     due: date | None
-    reason: str
+    why: Reason = field(hash=False)  # its facts are dicts
     rule: int
     channel: str | None = None
     letter: str | None = None
 
-
-def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
-
-
-def n_days(n: int | None) -> str:
-    n = n or 0
-    return "1 day" if n == 1 else f"{n} days"
+    @property
+    def reason(self) -> str:
+        """The reason in English with ISO dates, as `next --json` gives it to scripts."""
+        return for_scripts().say(self.why)
 
 
-def _step_action(step: Step, due: date, reason: str, rule: int, status: str = "overdue") -> Action:
-    return Action(status=status, action=step.id, due=due, reason=reason, rule=rule,
-                  channel=step.channel, letter=step.letter)
+def real_channel(channel: str, debtor: Debtor) -> str:
+    """SPEC 4: a step whose channel is `pec` goes by `registered-letter` when the debtor has
+    no `pec`."""
+    return "registered-letter" if channel == "pec" and not debtor.pec else channel
+
+
+def _step_action(s: Situation, step: Step, due: date, why: list[Clause], rule: int) -> Action:
+    """A step of the ladder, whichever rule takes it: not due before the ladder resumes after
+    a dispute (rule 4), and by the channel it will really use."""
+    due, resumed = after_a_dispute(s, due)
+    return Action(status="overdue", action=step.id, due=due, why=(*why, *resumed), rule=rule,
+                  channel=real_channel(step.channel, s.case.debtor), letter=step.letter)
 
 
 # -- rules 1 to 4 -------------------------------------------------------------
@@ -51,9 +59,8 @@ def closed(s: Situation) -> Action | None:
     c = s.case.closed
     if c is None or c.date > s.today:
         return None
-    why = f": {c.reason}" if c.reason else ""
     return Action(status="closed", action=NONE, due=None, rule=1,
-                  reason=f"case closed on {c.date}{why}")
+                  why=(clause("closed.why" if c.reason else "closed", date=c.date, why=c.reason),))
 
 
 def settled(s: Situation) -> Action | None:
@@ -62,14 +69,10 @@ def settled(s: Situation) -> Action | None:
         return None
     last = max((p.date for p in s.payments), default=max(i.date for i in s.invoices))
     total = sum((i.amount for i in s.invoices), Decimal(0))
+    count = len(s.invoices)
     return Action(status="settled", action="close", due=last, rule=2,
-                  reason=f"{_all_invoices(len(s.invoices))} ({money(total)}) "
-                         f"{'is' if len(s.invoices) == 1 else 'are'} paid, the last payment "
-                         f"on {last}: close the case")
-
-
-def _all_invoices(count: int) -> str:
-    return "the invoice" if count == 1 else f"all {count} invoices"
+                  why=(clause("settled.one" if count == 1 else "settled.many", count=count,
+                              total=total, last=last),))
 
 
 def on_hold(s: Situation) -> Action | None:
@@ -77,9 +80,8 @@ def on_hold(s: Situation) -> Action | None:
     h = s.case.hold
     if h is None or h.until < s.today:
         return None
-    why = f" ({h.reason})" if h.reason else ""
     return Action(status="on-hold", action="resume", due=h.until, rule=3,
-                  reason=f"reminders are on hold until {h.until}{why}")
+                  why=(clause("hold.why" if h.reason else "hold", until=h.until, why=h.reason),))
 
 
 def disputed(s: Situation) -> Action | None:
@@ -87,11 +89,18 @@ def disputed(s: Situation) -> Action | None:
     if not s.open_disputes:
         return None
     oldest = s.open_disputes[0]
-    what = f"invoice {oldest.invoice}" if oldest.invoice else "the whole case"
-    why = f" ({oldest.reason})" if oldest.reason else ""
+    key = "dispute.invoice" if oldest.invoice else "dispute.case"
     return Action(status="disputed", action="resolve-dispute", due=oldest.opened, rule=4,
-                  reason=f"a dispute on {what} is open since {oldest.opened}{why}: "
-                         "clear the complaint before any reminder")
+                  why=(clause(key + ".why" if oldest.reason else key, invoice=oldest.invoice,
+                              opened=oldest.opened, why=oldest.reason),))
+
+
+def after_a_dispute(s: Situation, due: date) -> tuple[date, Reason]:
+    """4. After a dispute is resolved on R, no step of the ladder is due before R + 1."""
+    resumes = s.ladder_resumes
+    if resumes is None or resumes <= due:
+        return due, ()
+    return resumes, (clause("resumed", resolved=resumes - timedelta(days=1), due=resumes),)
 
 
 # -- rule 5: payment plans ------------------------------------------------------
@@ -111,17 +120,16 @@ def payment_plan(s: Situation) -> Action | None:
         return _plan_fallback(s, plan, *broken)
     if plan.confirmed is None or plan.confirmed > s.today:
         return Action(status="plan", action="confirm-plan", due=plan.agreed, rule=5,
-                      reason=f"the payment plan agreed on {plan.agreed} "
-                             f"({len(plan.instalments)} instalments, {money(plan.total)}) "
-                             "is not yet confirmed in writing")
+                      why=(clause("plan.unconfirmed", agreed=plan.agreed,
+                                  count=len(plan.instalments), total=plan.total),))
     cumulative = Decimal(0)
     for number, instalment in enumerate(plan.instalments, start=1):
         cumulative += instalment.amount
         if paid < cumulative:
             return Action(status="plan", action="await-instalment", due=instalment.due, rule=5,
-                          reason=f"payment plan of {plan.agreed}: instalment {number} of "
-                                 f"{len(plan.instalments)} ({money(instalment.amount)}) "
-                                 f"falls due on {instalment.due}; {money(paid)} paid so far")
+                          why=(clause("plan.instalment", agreed=plan.agreed, number=number,
+                                      count=len(plan.instalments), amount=instalment.amount,
+                                      due=instalment.due, paid=paid),))
     return None  # unreachable: paid < total means some instalment is unpaid
 
 
@@ -147,10 +155,9 @@ def _plan_fallback(s: Situation, plan: Plan, number: int, broken: date,
     if step_id is None or s.step_logged_since(step_id, broken):
         return None  # the broken plan no longer governs: rules 6 and 7 decide
     return _step_action(
-        s.policy.step(step_id), broken, rule=5,
-        reason=f"instalment {number} of the payment plan of {plan.agreed} was missed "
-               f"({money(short)} short after {n_days(s.policy.promise_grace)} of grace): "
-               f"plan broken on {broken}, so the plan B is {step_id}")
+        s, s.policy.step(step_id), broken, rule=5,
+        why=[clause("plan.broken", number=number, agreed=plan.agreed, short=short,
+                    grace=s.policy.promise_grace, broken=broken, step=step_id)])
 
 
 # -- rule 6: promises -------------------------------------------------------------
@@ -185,13 +192,12 @@ def promises(s: Situation) -> Action | None:
     latest = max(reversed(judged), key=lambda j: j.promise.made)
     if not latest.kept and s.today <= latest.deadline:
         return Action(status="promise", action="await-promise", due=latest.promise.by, rule=6,
-                      reason=f"on {latest.promise.made} the debtor promised "
-                             f"{money(latest.amount)} by {latest.promise.by}")
+                      why=(clause("promise.pending", made=latest.promise.made,
+                                  amount=latest.amount, by=latest.promise.by),))
     if latest in broken and not s.contact_since(latest.broken_on):
         return Action(status="overdue", action="broken-promise", due=latest.broken_on, rule=6,
-                      reason=f"the promise of {latest.promise.made} to pay "
-                             f"{money(latest.amount)} by {latest.promise.by} was not kept; "
-                             "act on it at once")
+                      why=(clause("promise.broken", made=latest.promise.made,
+                                  amount=latest.amount, by=latest.promise.by),))
     return None
 
 
@@ -211,14 +217,9 @@ def _stalling(s: Situation, broken: list[_Promise]) -> Action | None:
     if done:
         return None
     reached = broken[max(limit, 1) - 1]
-    return _step_action(step, reached.broken_on, rule=6,
-                        reason=f"{len(broken)} promises broken (the {_ordinal(limit)} on "
-                               f"{reached.broken_on}): the debtor is only gaining time, "
-                               f"so {step.id} at once")
-
-
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+    return _step_action(s, step, reached.broken_on, rule=6,
+                        why=[clause("stalling", count=len(broken), limit=limit,
+                                    broken=reached.broken_on, step=step.id)])
 
 
 # -- rules 7 and 8 -------------------------------------------------------------------
@@ -229,25 +230,23 @@ def ladder(s: Situation) -> Action | None:
     if s.d0 is None:
         return None
     d0, steps = s.d0, s.policy.steps
-    last = s.last_step
-    what = f"{money(s.dunnable_amount)} overdue since {d0}"
+    last, amount = s.last_step, s.dunnable_amount
     if last is not None and last == steps[-1]:
         return Action(status="legal", action=NONE, due=None, rule=7,
-                      reason=f"{what}; {last.id} done on {s.last_step_date}: "
-                             "the file is with the lawyer")
+                      why=(clause("legal", amount=amount, d0=d0, step=last.id,
+                                  date=s.last_step_date),))
     step = steps[0] if last is None else steps[s.policy.rank(last.id) + 1]
     due = d0 + timedelta(days=step.after)
-    reason = f"{what}: {step.id} is due {n_days(step.after)} after {d0}"
+    why = [clause("ladder", amount=amount, d0=d0, step=step.id, after=step.after)]
     if last is not None and s.last_step_date is not None:
         gap = step.wait if step.wait is not None else s.policy.min_gap
-        after_last = s.last_step_date + days(gap)
-        reason += f", and {n_days(gap)} after {last.id} on {s.last_step_date}"
-        due = max(due, after_last)
+        why.append(clause("ladder.gap", gap=gap, last=last.id, date=s.last_step_date))
+        due = max(due, s.last_step_date + days(gap))
     if step.id == s.policy.direct_contact_before and not s.direct_contact_since(d0):
+        due, resumed = after_a_dispute(s, due)
         return Action(status="overdue", action="call", due=due, rule=7, channel="phone",
-                      reason=f"{reason}; first speak to the debtor: no phone call, visit or "
-                             f"meeting since {d0}")
-    return _step_action(step, due, rule=7, reason=reason)
+                      why=(*why, *resumed, clause("ladder.call", d0=d0)))
+    return _step_action(s, step, due, why, rule=7)
 
 
 def current(s: Situation) -> Action:
@@ -255,13 +254,11 @@ def current(s: Situation) -> Action:
     upcoming = sorted((i for i in s.invoices if s.residual(i) > 0), key=lambda i: i.due)
     if upcoming:
         first = upcoming[0]
-        reason = (f"nothing overdue; next due: invoice {first.number} "
-                  f"({money(s.residual(first))}) on {first.due}")
-    elif s.invoices:
-        reason = "nothing is owed"
+        why = clause("current.next", invoice=first.number, amount=s.residual(first),
+                     due=first.due)
     else:
-        reason = "no invoices yet"
-    return Action(status="current", action=NONE, due=None, rule=8, reason=reason)
+        why = clause("current.paid" if s.invoices else "current.empty")
+    return Action(status="current", action=NONE, due=None, rule=8, why=(why,))
 
 
 RULES: tuple[Callable[[Situation], Action | None], ...] = (

@@ -19,6 +19,7 @@ from casebook.config import CONFIG_NAME, read_config
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.errors import CasebookError, WouldOverwrite
 from casebook.loader import CASES_DIR
+from casebook.reasons import message
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_\-]*(?:/[a-z0-9][a-z0-9_\-]*)*")
 GITIGNORE = "site/\n.casebook-cache/\noutbox/\n"
@@ -129,12 +130,16 @@ def init(directory: Path, today: date) -> list[Path]:
     return written
 
 
-def new_case_text(name: str, kind: str, owner: str | None, today: date) -> str:
+def new_case_text(name: str, kind: str, owner: str | None, today: date,
+                  locale: str = "en") -> str:
+    """A new case file; its first log entry, an internal note, says in the casebook's locale
+    that the case was opened."""
     lines = ["---", "debtor:", f"  name: {json.dumps(name, ensure_ascii=False)}",
              f"  kind: {kind}"]
     if owner:
         lines.append(f"owner: {json.dumps(owner, ensure_ascii=False)}")
-    lines += ["", "invoices: []", "---", f"## {today.isoformat()} note — case opened", ""]
+    opened = message(locale, "note.case-opened")
+    lines += ["", "invoices: []", "---", f"## {today.isoformat()} note — {opened}", ""]
     return "\n".join(lines)
 
 
@@ -152,7 +157,7 @@ def new_case(root: Path, slug: str, name: str, kind: str, owner: str | None,
         raise WouldOverwrite(relative)
     config_path = root / CONFIG_NAME
     config = read_config(config_path.read_bytes() if config_path.is_file() else None).config
-    text = new_case_text(name, kind, owner, today)
+    text = new_case_text(name, kind, owner, today, config.locale)
     _must_be_clean(read_case(slug, relative, text.encode(), config).diagnostics)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

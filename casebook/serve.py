@@ -49,6 +49,9 @@ from casebook.build import BuildFailed, BuildResult
 from casebook.diagnostics import Diagnostic, Severity, summary
 from casebook.errors import CasebookError
 from casebook.incremental import LiveBuild
+from casebook.loader import load_config
+from casebook.model import Config
+from casebook.reasons import message
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ POLL_SECONDS = 30.0  # a long poll answers "no change" after this long
 WAIT_PATH = "/__casebook/wait"
 SOURCES = ("cases", "templates")  # watched recursively; the root itself only for casebook.yml
 CONFIG = "casebook.yml"
+DEFAULT_LOCALE: str = Config.locale  # until a build has read casebook.yml
 
 # Reads are left out (inotify reports `opened` and `closed_no_write`): every rebuild reads the
 # case files and would trigger itself. Folder `modified` events only echo their files' events
@@ -220,26 +224,29 @@ class Debouncer:
 
 
 class LiveSite:
-    """What the open pages need: the build number and, while the last build failed, its errors."""
+    """What the open pages need: the build number and, while the last build failed, its errors
+    and the casebook's locale (the language of the banner that shows them)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self.build = 0
         self.errors: tuple[str, ...] = ()
+        self.locale = DEFAULT_LOCALE
         self._closed = False
 
-    def publish(self, errors: tuple[str, ...], changed: bool) -> int:
+    def publish(self, errors: tuple[str, ...], changed: bool, locale: str | None = None) -> int:
         """Record a finished build; pages reload when the site or the errors changed."""
         with self._cond:
             if changed or errors != self.errors:
                 self.build += 1
             self.errors = errors
+            self.locale = locale or self.locale
             self._cond.notify_all()
             return self.build
 
-    def snapshot(self) -> tuple[int, tuple[str, ...]]:
+    def snapshot(self) -> tuple[int, tuple[str, ...], str]:
         with self._cond:
-            return self.build, self.errors
+            return self.build, self.errors, self.locale
 
     def wait_other(self, known: int, timeout: float) -> int:
         """The build number once it differs from `known` (a restarted server counts afresh),
@@ -331,7 +338,8 @@ class Preview:
             log.debug("rebuild failed", exc_info=True)
             errors = _exception_lines(exc, self.root)
         done = time.monotonic()
-        number = self.site.publish(errors, changed=result is not None and result.written)
+        number = self.site.publish(errors, changed=result is not None and result.written,
+                                   locale=self._locale(result))
         outcome = Outcome(
             build=number, ms=(done - started) * 1000,
             latency_ms=(done - burst.started) * 1000 if burst else None,
@@ -339,6 +347,14 @@ class Preview:
         if self.report is not None:
             self.report(outcome)
         return outcome
+
+    def _locale(self, result: BuildResult | None) -> str | None:
+        """The casebook's locale, for the banner of a failed build (`result` None); None keeps
+        the last one known: a good build that does not carry it, a casebook.yml with errors."""
+        if result is not None:
+            return None if result.casebook is None else result.casebook.config.locale
+        config, problems, _ = load_config(self.root)
+        return None if any(d.severity is Severity.ERROR for d in problems) else config.locale
 
     def watch(self) -> None:
         self.watcher.start()
@@ -473,26 +489,31 @@ NO_SITE_YET = (b"<!doctype html><html><head><meta charset=\"utf-8\"><title>caseb
                b"</head><body><p>No site yet: the build has not succeeded.</p></body></html>")
 
 
-def inject(page: bytes, build: int, errors: Sequence[str]) -> bytes:
+def inject(page: bytes, build: int, errors: Sequence[str], locale: str = DEFAULT_LOCALE
+           ) -> bytes:
     """The page with the error overlay and the reload script before its last `</body>`."""
-    snippet = (overlay(errors) + RELOAD_SCRIPT.replace("__BUILD__", str(build))).encode("utf-8")
+    snippet = (overlay(errors, locale)
+               + RELOAD_SCRIPT.replace("__BUILD__", str(build))).encode("utf-8")
     at = page.lower().rfind(b"</body>")
     if at < 0:
         return page + snippet
     return page[:at] + snippet + page[at:]
 
 
-def overlay(errors: Sequence[str]) -> str:
+def overlay(errors: Sequence[str], locale: str = DEFAULT_LOCALE) -> str:
+    """The banner over a page while the last rebuild failed: its own words in the casebook's
+    locale, the errors as they are."""
     if not errors:
         return ""
     lines = html.escape("\n".join(errors))
+    failed, fix = (html.escape(message(locale, key), quote=False)
+                   for key in ("preview.failed", "preview.fix"))
     return (
         '<div id="casebook-errors" role="alert" style="position:fixed;left:0;right:0;bottom:0;'
         "z-index:2147483647;max-height:60vh;overflow:auto;margin:0;padding:1rem 1.25rem;"
         "background:#3b0d0d;color:#ffecec;border-top:4px solid #e5484d;"
         'font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;text-align:left">'
-        "<strong>casebook: the rebuild failed — this is the last good site.</strong> "
-        "Fix the file and save; the page reloads by itself."
+        f"<strong>{failed}</strong> {fix}"
         f'<pre style="margin:.6rem 0 0;white-space:pre-wrap;font:inherit">{lines}</pre></div>'
     )
 

@@ -80,6 +80,14 @@ class Situation:
         return open_disputes(self.case.disputes, self.today)
 
     @cached_property
+    def ladder_resumes(self) -> date | None:
+        """The day after the latest dispute resolved by today: no step of the ladder is due
+        before it (rule 4)."""
+        resolved = [d.resolved for d in self.case.disputes
+                    if d.resolved is not None and d.resolved <= self.today]
+        return max(resolved) + timedelta(days=1) if resolved else None
+
+    @cached_property
     def dunnable(self) -> tuple[Invoice, ...]:
         return tuple(i for i in self.overdue if not covered(i, self.open_disputes))
 

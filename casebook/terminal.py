@@ -15,7 +15,7 @@ import click
 
 from casebook.assess import Assessment, Row
 from casebook.interest import CaseInterest
-from casebook.rules import money
+from casebook.reasons import money
 
 STATUS_COLOURS = {
     "overdue": "red",
@@ -52,6 +52,8 @@ def _pad(text: str, styled: str, width: int, right: bool = False) -> str:
 
 
 def next_table(rows: Sequence[Row], today: date) -> str:
+    """The rows as a table, each with its debtor and reason on the line below (rows for
+    people: `next_task(…, for_people=True)`, the reason in the casebook's locale)."""
     if not rows:
         return "Nothing to do."
     headers = ("DUE", "CASE", "STATUS", "ACTION", "OVERDUE", "DAYS")
@@ -92,7 +94,7 @@ def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> 
     out.append(click.style(f"Next: {act.action}", bold=True) + f"  due {due}"
                + (f"  by {act.channel}" if act.channel else "")
                + (f"  letter {act.letter}" if act.letter else ""))
-    out.append(f"  {plain(act.reason)}")
+    out.append(f"  {plain(a.said)}")
     out += ["", click.style("Invoices", bold=True)]
     for invoice in s.invoices:
         residual = s.residual(invoice)
@@ -122,7 +124,7 @@ def _interest_lines(interest: CaseInterest) -> list[str]:
         for seg in item.segments:
             lines.append(f"  {plain(item.number):<12} {seg.first} – {seg.last}  "
                          f"{seg.days:>4} days  {money(seg.capital):>12} at {seg.rate}%  "
-                         f"= {money(seg.amount):>9}")
+                         f"= {money(seg.amount):>9}" + ("  provisional" if seg.provisional else ""))
     total = interest.interest
     lines.append(f"  interest {money(total)}   compensation {money(interest.compensation)}   "
                  f"claim {money(interest.claim)}")

@@ -38,9 +38,13 @@ def config_of(text: str | None) -> Config:
     return loaded.config
 
 
-def case_text(front: str, log: str = "") -> str:
+NO_PEC = "{name: Rossi S.r.l.}"
+WITH_PEC = "{name: Rossi S.r.l., pec: rossi@pec.example.it}"
+
+
+def case_text(front: str, log: str = "", debtor: str = NO_PEC) -> str:
     """A case file: the debtor, the given front matter, then the contact log."""
-    return "---\ndebtor: {name: Rossi S.r.l.}\n" + front.strip("\n") + "\n---\n" + log
+    return f"---\ndebtor: {debtor}\n" + front.strip("\n") + "\n---\n" + log
 
 
 def log(*headings: str) -> str:
@@ -83,10 +87,12 @@ class Row:
     reason: str | None = None  # a fragment the reason must contain
     channel: str | None = None  # when given, also the action's channel
     config: str | None = None  # casebook.yml, when not the defaults
+    debtor: str = NO_PEC  # the debtor's mapping: by default without a PEC address
 
 
 def check(row: Row) -> Action:
-    action = assess(case_text(row.front, row.log), row.today, config_of(row.config)).action
+    text = case_text(row.front, row.log, row.debtor)
+    action = assess(text, row.today, config_of(row.config)).action
     assert (triple(action), action.rule) == (row.expect, row.rule), action.reason
     if row.reason is not None:
         assert row.reason in action.reason
@@ -205,10 +211,11 @@ RULE_4 = [
         ("disputed", "resolve-dispute", "2026-03-01"), 4),
     Row("opened-after-T-ignored", A + "disputes: [{opened: 2026-03-05}]", "", "2026-03-01",
         ("overdue", "reminder", "2026-02-01"), 7),
+    # resolved on R: the ladder resumes on R + 1 (the reminder was due 02-01)
     Row("resolved-before-T", A + "disputes: [{opened: 2026-02-05, resolved: 2026-02-20}]",
-        "", "2026-03-01", ("overdue", "reminder", "2026-02-01"), 7),
+        "", "2026-03-01", ("overdue", "reminder", "2026-02-21"), 7),
     Row("resolved-on-T", A + "disputes: [{opened: 2026-02-05, resolved: 2026-03-01}]",
-        "", "2026-03-01", ("overdue", "reminder", "2026-02-01"), 7),
+        "", "2026-03-01", ("overdue", "reminder", "2026-03-02"), 7),
     Row("resolution-after-T-ignored",
         A + "disputes: [{opened: 2026-02-05, resolved: 2026-03-05}]", "", "2026-03-01",
         ("disputed", "resolve-dispute", "2026-02-05"), 4),
@@ -229,6 +236,7 @@ RULE_4 = [
 @table(RULE_4)
 def test_rule_4_disputed(row: Row) -> None:
     check(row)
+
 
 
 # -- rule 5: payment plans -------------------------------------------------------------------
@@ -271,7 +279,8 @@ RULE_5 = [
     Row("the-day-after-is-missed", PLAN, "", "2026-03-14",
         ("overdue", "formal-notice", "2026-03-14"), 5,
         "instalment 1 of the payment plan of 2026-02-10 was missed (400.00 short after 3 days "
-        "of grace): plan broken on 2026-03-14, so the plan B is formal-notice", "pec"),
+        "of grace): plan broken on 2026-03-14, so the plan B is formal-notice",
+        "registered-letter"),
     Row("missed-even-if-unconfirmed", UNCONFIRMED, "", "2026-03-14",
         ("overdue", "formal-notice", "2026-03-14"), 5),
     Row("paid-on-last-grace-day", PLAN + paid("2026-03-13 400.00"), "", "2026-03-20",
@@ -301,7 +310,7 @@ RULE_5 = [
     Row("plan-fallback-overrides-casebook-yml-by-alias",
         A + "plans: [{agreed: 2026-02-10, fallback: diffida, instalments: " + INSTALMENTS + "}]",
         "", "2026-03-14", ("overdue", "formal-notice", "2026-03-14"), 5,
-        "the plan B is formal-notice", "pec",
+        "the plan B is formal-notice", "registered-letter",
         config="policy: {plan_fallback: final-notice}\n"),
     Row("fallback-logged-on-B-plan-no-longer-governs", PLAN,
         log("2026-03-14 pec formal-notice"), "2026-03-20",
@@ -346,7 +355,7 @@ def test_rule_5_fallback_needs_no_phone_call() -> None:
     """The direct-contact rule belongs to rule 7 only: plan B is formal-notice, not `call`."""
     action = assess(case_text(PLAN, log("2026-02-01 email reminder")), "2026-03-14").action
     assert (triple(action), action.channel, action.letter) == (
-        ("overdue", "formal-notice", "2026-03-14"), "pec", "formal-notice")
+        ("overdue", "formal-notice", "2026-03-14"), "registered-letter", "formal-notice")
 
 
 # -- rule 6: promises ------------------------------------------------------------------------
@@ -423,7 +432,7 @@ RULE_6 = [
         AB + "disputes: [{invoice: B, opened: 2026-01-25, resolved: 2026-02-06}]"
         + paid("2026-02-05 300.00", "2026-02-12 700.00")
         + "\npromises: [{made: 2026-02-05, by: 2026-02-15}]",
-        "", "2026-02-20", ("overdue", "reminder", "2026-02-01"), 7,
+        "", "2026-02-20", ("overdue", "reminder", "2026-02-07"), 7,  # B's dispute ended 02-06
         "500.00 overdue since 2026-01-31"),
     Row("default-amount-not-kept",
         AB + "disputes: [{invoice: B, opened: 2026-01-25, resolved: 2026-02-06}]"
@@ -437,12 +446,13 @@ RULE_6 = [
         AB + "disputes: [{invoice: B, opened: 2026-01-25, resolved: 2026-02-06}]"
         + paid("2026-02-05 300.00", "2026-02-12 400.00")
         + "\npromises: [{made: 2026-02-05, by: 2026-02-15}]",
-        "", "2026-02-19", ("overdue", "reminder", "2026-02-01"), 7,
+        "", "2026-02-19", ("overdue", "reminder", "2026-02-07"), 7,  # B's dispute ended 02-06
         "800.00 overdue since 2026-01-31"),
     Row("one-broken-latest-pending", TWO_PROMISES, "", "2026-02-22",
         ("promise", "await-promise", "2026-02-20"), 6),
     Row("stalling", TWO_PROMISES, "", "2026-02-25", ("overdue", "formal-notice", "2026-02-24"), 6,
-        "2 promises broken (the 2nd on 2026-02-24): the debtor is only gaining time", "pec"),
+        "2 promises broken (the 2nd on 2026-02-24): the debtor is only gaining time",
+        "registered-letter"),
     Row("stalling-counts-in-order-of-B",
         A + "promises:\n"
             "  - {made: 2026-02-05, by: 2026-02-25}\n"  # B = 03-01
@@ -484,6 +494,86 @@ def test_rule_6_promises(row: Row) -> None:
     check(row)
 
 
+# -- rule 4 again: the ladder resumes after a dispute ------------------------------------
+
+# Rule 4, its second sentence: after a dispute resolved on R, no step of the ladder is due
+# before R + 1. Invoice A's calendar (d0 = 01-31): reminder 02-01, written-reminder 02-20,
+# final-notice 03-02, formal-notice 03-17. PLAN breaks on 03-14, TWO_PROMISES stall on 02-24.
+RESUMED = "after the dispute resolved on"
+RULE_4_RESUMES = [
+    Row("first-step-resumes-the-day-after",
+        A + "disputes: [{invoice: A, opened: 2026-02-05, resolved: 2026-03-10}]", "",
+        "2026-03-12", ("overdue", "reminder", "2026-03-11"), 7,
+        "1,000.00 overdue since 2026-01-31: reminder is due 1 day after 2026-01-31; after the "
+        "dispute resolved on 2026-03-10, the ladder resumes on 2026-03-11", "phone"),
+    Row("resumes-on-T-plus-1-when-resolved-on-T",
+        A + "disputes: [{invoice: A, opened: 2026-02-05, resolved: 2026-03-10}]", "",
+        "2026-03-10", ("overdue", "reminder", "2026-03-11"), 7, RESUMED),
+    Row("later-step-date-wins-and-says-nothing-of-the-dispute",
+        A + "disputes: [{invoice: A, opened: 2026-02-02, resolved: 2026-02-10}]",
+        log("2026-02-01 phone reminder"), "2026-02-12",
+        ("overdue", "written-reminder", "2026-02-20"), 7,
+        "written-reminder is due 20 days after 2026-01-31, and 7 days after reminder on "
+        "2026-02-01"),
+    Row("gap-then-resumption",
+        A + "disputes: [{invoice: A, opened: 2026-02-04, resolved: 2026-03-05}]",
+        log("2026-02-03 phone reminder"), "2026-03-08",
+        ("overdue", "written-reminder", "2026-03-06"), 7,
+        "7 days after reminder on 2026-02-03; after the dispute resolved on 2026-03-05, the "
+        "ladder resumes on 2026-03-06"),
+    Row("whole-case-dispute", A + "disputes: [{opened: 2026-02-05, resolved: 2026-02-25}]", "",
+        "2026-03-01", ("overdue", "reminder", "2026-02-26"), 7, RESUMED),
+    Row("dispute-on-another-invoice-paused-the-ladder-too",
+        AB + "disputes: [{invoice: B, opened: 2026-02-05, resolved: 2026-02-25}]", "",
+        "2026-03-01", ("overdue", "reminder", "2026-02-26"), 7, RESUMED),
+    Row("the-latest-resolution-counts",
+        AB + "disputes: [{invoice: B, opened: 2026-02-05, resolved: 2026-02-25},\n"
+             "           {invoice: A, opened: 2026-02-02, resolved: 2026-02-10}]", "",
+        "2026-03-01", ("overdue", "reminder", "2026-02-26"), 7,
+        "after the dispute resolved on 2026-02-25"),
+    Row("resolved-before-the-step-was-due-changes-nothing",
+        A + "disputes: [{invoice: A, opened: 2026-01-10, resolved: 2026-01-20}]", "",
+        "2026-02-05", ("overdue", "reminder", "2026-02-01"), 7,
+        "1,000.00 overdue since 2026-01-31: reminder is due 1 day after 2026-01-31"),
+    Row("resolution-after-T-is-still-a-dispute",
+        A + "disputes: [{invoice: A, opened: 2026-02-05, resolved: 2026-03-10}]", "",
+        "2026-03-09", ("disputed", "resolve-dispute", "2026-02-05"), 4),
+    Row("call-resumes-too",
+        A + "disputes: [{invoice: A, opened: 2026-03-05, resolved: 2026-04-01}]",
+        log("2026-02-01 email reminder", "2026-02-20 email written-reminder",
+            "2026-03-02 email final-notice"), "2026-04-03",
+        ("overdue", "call", "2026-04-02"), 7,
+        "; after the dispute resolved on 2026-04-01, the ladder resumes on 2026-04-02; first "
+        "speak to the debtor", "phone"),
+    Row("plan-b-resumes-too",
+        PLAN + "\ndisputes: [{invoice: A, opened: 2026-03-15, resolved: 2026-03-25}]", "",
+        "2026-03-28", ("overdue", "formal-notice", "2026-03-26"), 5,
+        "so the plan B is formal-notice; after the dispute resolved on 2026-03-25, the ladder "
+        "resumes on 2026-03-26", "registered-letter"),
+    Row("plan-b-after-the-resumption-keeps-B",
+        PLAN + "\ndisputes: [{invoice: A, opened: 2026-02-12, resolved: 2026-02-20}]", "",
+        "2026-03-20", ("overdue", "formal-notice", "2026-03-14"), 5,
+        "plan broken on 2026-03-14, so the plan B is formal-notice"),
+    Row("stalling-step-resumes-too",
+        TWO_PROMISES + "\ndisputes: [{invoice: A, opened: 2026-02-25, resolved: 2026-03-05}]",
+        "", "2026-03-08", ("overdue", "formal-notice", "2026-03-06"), 6,
+        "so formal-notice at once; after the dispute resolved on 2026-03-05, the ladder resumes "
+        "on 2026-03-06"),
+    # a broken promise is no step of the ladder: it is acted on at once, from its B
+    Row("a-broken-promise-keeps-its-B",
+        A + "promises: [{made: 2026-02-05, by: 2026-02-15, amount: 500.00}]\n"
+            "disputes: [{invoice: A, opened: 2026-02-20, resolved: 2026-03-01}]", "",
+        "2026-03-03", ("overdue", "broken-promise", "2026-02-19"), 6),
+]
+
+
+@table(RULE_4_RESUMES)
+def test_rule_4_the_ladder_resumes_after_a_dispute(row: Row) -> None:
+    action = check(row)
+    # the reason says so exactly when the resumption moved the due date
+    assert (RESUMED in action.reason) == (row.reason is not None and RESUMED in row.reason)
+
+
 # -- rule 7: the ladder ----------------------------------------------------------------------
 
 EMAIL_STEPS = ("2026-02-01 email reminder", "2026-02-20 email written-reminder",
@@ -512,7 +602,7 @@ RULE_7 = [
             "2026-02-28 email written-reminder"), "2026-03-01",
         ("overdue", "final-notice", "2026-03-07"), 7),
     Row("steps-may-be-skipped", A, log("2026-02-01 phone", "2026-02-05 email final-notice"),
-        "2026-02-10", ("overdue", "formal-notice", "2026-03-17"), 7, None, "pec"),
+        "2026-02-10", ("overdue", "formal-notice", "2026-03-17"), 7, None, "registered-letter"),
     Row("aliases-record-steps", A, log("2026-02-01 telefono sollecito"), "2026-02-05",
         ("overdue", "written-reminder", "2026-02-20"), 7),
     Row("call-before-formal-notice", A, log(*EMAIL_STEPS), "2026-03-05",
@@ -523,9 +613,9 @@ RULE_7 = [
     Row("an-email-is-no-call", A, log(*EMAIL_STEPS, "2026-03-04 email — asked to pay"),
         "2026-03-05", ("overdue", "call", "2026-03-17"), 7),
     Row("a-visit-counts", A, log(*EMAIL_STEPS, "2026-03-04 visit — at their office"),
-        "2026-03-05", ("overdue", "formal-notice", "2026-03-17"), 7, None, "pec"),
+        "2026-03-05", ("overdue", "formal-notice", "2026-03-17"), 7, None, "registered-letter"),
     Row("a-meeting-counts", A, log(*EMAIL_STEPS, "2026-03-04 incontro"),
-        "2026-03-05", ("overdue", "formal-notice", "2026-03-17"), 7, None, "pec"),
+        "2026-03-05", ("overdue", "formal-notice", "2026-03-17"), 7, None, "registered-letter"),
     Row("a-phone-step-counts", A, log("2026-02-01 phone reminder", *EMAIL_STEPS[1:]),
         "2026-03-05", ("overdue", "formal-notice", "2026-03-17"), 7),
     Row("a-call-before-d0-does-not-count", A, log("2026-01-20 phone", *EMAIL_STEPS),
@@ -564,6 +654,39 @@ def test_rule_7_ladder(row: Row) -> None:
         assert action.letter == {"reminder": "reminder", "written-reminder": "written-reminder",
                                  "final-notice": "final-notice", "formal-notice": "formal-notice",
                                  "legal": "dossier"}[action.action]
+
+
+# -- the channel an action will really use (SPEC 4) ------------------------------------------
+
+# A step whose channel is `pec` goes by registered letter when the debtor has no PEC address,
+# whichever rule takes it; other channels are as the ladder says.
+VISITED = log(*EMAIL_STEPS, "2026-03-04 visit — at their office")
+CHANNELS = [
+    Row("ladder-pec-without-pec", A, VISITED, "2026-03-05",
+        ("overdue", "formal-notice", "2026-03-17"), 7, None, "registered-letter"),
+    Row("ladder-pec-with-pec", A, VISITED, "2026-03-05",
+        ("overdue", "formal-notice", "2026-03-17"), 7, None, "pec", debtor=WITH_PEC),
+    Row("plan-b-without-pec", PLAN, "", "2026-03-14",
+        ("overdue", "formal-notice", "2026-03-14"), 5, None, "registered-letter"),
+    Row("plan-b-with-pec", PLAN, "", "2026-03-14",
+        ("overdue", "formal-notice", "2026-03-14"), 5, None, "pec", debtor=WITH_PEC),
+    Row("stalling-without-pec", TWO_PROMISES, "", "2026-02-25",
+        ("overdue", "formal-notice", "2026-02-24"), 6, None, "registered-letter"),
+    Row("stalling-with-pec", TWO_PROMISES, "", "2026-02-25",
+        ("overdue", "formal-notice", "2026-02-24"), 6, None, "pec", debtor=WITH_PEC),
+    Row("email-step-stays-email", A, log("2026-02-01 phone reminder"), "2026-02-05",
+        ("overdue", "written-reminder", "2026-02-20"), 7, None, "email"),
+    Row("custom-pec-step-without-pec", A, "", "2026-02-03", ("overdue", "nudge", "2026-02-05"), 7,
+        None, "registered-letter",
+        config="policy:\n  steps: [{id: nudge, after: 5, channel: pec, letter: final-notice}]\n"
+               "  plan_fallback: null\n  stalling_step: null\n  direct_contact_before: null\n"),
+]
+
+
+@table(CHANNELS)
+def test_the_channel_is_the_one_really_used(row: Row) -> None:
+    action = check(row)
+    assert action.letter == ("final-notice" if action.action == "nudge" else action.action)
 
 
 # -- rule 8: nothing to do -------------------------------------------------------------------
@@ -687,7 +810,8 @@ def test_a_resolved_dispute_makes_its_invoice_dunnable_again() -> None:
     a = assess(text, "2026-03-10")
     assert [i.number for i in a.situation.dunnable] == ["A", "B"]
     assert (a.situation.d0, a.situation.days_overdue) == (date(2026, 1, 31), 38)
-    assert (triple(a.action), a.action.rule) == (("overdue", "reminder", "2026-02-01"), 7)
+    # the reminder was due 02-01; the ladder resumes the day after the resolution
+    assert (triple(a.action), a.action.rule) == (("overdue", "reminder", "2026-03-06"), 7)
 
 
 # -- steps done: an earlier, settled episode does not count ----------------------------------
@@ -969,6 +1093,23 @@ def test_the_next_action_is_a_pure_function_of_the_text_and_the_day(
     assert 1 <= action.rule <= 8
     assert (action.due is None) == (action.action == "none")
     assert action.reason and "\n" not in action.reason
+
+
+STEP_IDS = frozenset(s.id for s in DEFAULT.policy.steps)
+IN_ITALIAN, IN_ENGLISH = config_of("locale: it\n"), config_of("locale: en\n")
+
+
+@given(case_files(), day_in(0, 300))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_no_step_is_due_before_the_ladder_resumes_and_every_reason_reads(text: str,
+                                                                          today: date) -> None:
+    assessment = assess_case(parse(text), DEFAULT, today)
+    action, resumes = assessment.action, assessment.situation.ladder_resumes
+    if resumes is not None and action.action in STEP_IDS | {"call"}:
+        assert action.due is not None and action.due >= resumes, action.reason
+    for config in IN_ITALIAN, IN_ENGLISH:
+        said = assess_case(assessment.case, config, today).said
+        assert said and "{" not in said and "\n" not in said
 
 
 @st.composite
