@@ -24,8 +24,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Context:
-    root: Path
+    found: Path | None  # the casebook's folder; None outside any casebook
     today: date
+    named: Path | None = None  # the folder -C named
+
+    @property
+    def root(self) -> Path:
+        """The casebook's folder; outside one, every command but `init` stops here (SPEC 1)."""
+        if self.found is None:
+            from casebook.errors import NoCasebook
+
+            raise NoCasebook()
+        return self.found
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg,unused-ignore]
@@ -73,19 +83,20 @@ def os_error(exc: OSError, what: str = "cannot complete the command") -> str:
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-C", "--root", type=click.Path(file_okay=False, path_type=Path),
               help="The casebook folder (default: the nearest folder upwards holding "
-                   "casebook.yml, else the current one).")
+                   "casebook.yml, else the current one if it holds cases/).")
 @click.option("--today", type=DATE, envvar="CASEBOOK_TODAY",
               help="Compute as on this day (also CASEBOOK_TODAY); default: the system date.")
 @click.version_option(package_name="casebook")
 @click.pass_context
 def main(ctx: click.Context, root: Path | None, today: date | None) -> None:
     """casebook: collect overdue invoices from plain-text case files."""
-    from casebook.loader import find_root
+    from casebook.loader import find_root, is_casebook
 
     if root is not None and not root.is_dir():
         raise click.BadParameter(f"{root} is not a folder", param_hint="-C/--root")
-    base = root.resolve() if root is not None else find_root(Path.cwd())
-    ctx.obj = Context(root=base, today=today or date.today())
+    given = root.resolve() if root is not None and is_casebook(root) else None
+    base = find_root(Path.cwd()) if root is None else given
+    ctx.obj = Context(found=base, today=today or date.today(), named=root)
 
 
 @main.command()
@@ -157,10 +168,11 @@ def _exit_code(diagnostics: list[Diagnostic], strict: bool) -> int:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.pass_obj
 def init(obj: Context, directory: Path | None) -> None:
-    """Start a new casebook in DIRECTORY (default: the current folder)."""
+    """Start a new casebook in DIRECTORY (default: the folder -C names, else the current
+    one)."""
     from casebook.scaffold import init as make
 
-    target = directory or Path.cwd()
+    target = directory or obj.named or Path.cwd()
     target.mkdir(parents=True, exist_ok=True)
     for path in make(target, obj.today):
         click.echo(f"created {_shown(path)}")
@@ -194,11 +206,12 @@ def _colour() -> bool | None:
     return False if os.environ.get("NO_COLOR") else None
 
 
-def _assess(obj: Context) -> Assessed:
-    """The casebook assessed on the day; errors go to stderr and set exit code 1."""
+def _assess(obj: Context, for_people: bool = False) -> Assessed:
+    """The casebook assessed on the day (the reasons in its locale `for_people`); errors go
+    to stderr and set exit code 1."""
     from casebook.assess import assess
 
-    assessed = assess(obj.root, obj.today)
+    assessed = assess(obj.root, obj.today, for_people=for_people)
     _report_errors(assessed)
     return assessed
 
@@ -219,7 +232,7 @@ def _report_errors(assessed: Assessed) -> None:
 @click.pass_obj
 def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None:
     """The next action of every case, most urgent first."""
-    assessed = _assess(obj)
+    assessed = _assess(obj, for_people=not as_json)
     rows = assessed.by_urgency(everything=everything, due_by=obj.today if due_only else None)
     if as_json:
         click.echo(json_lines(rows))
@@ -248,21 +261,26 @@ def show(obj: Context, case_id: str) -> None:
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]), default="json",
               show_default=True)
+@click.option("--dialect", type=click.Choice(["standard", "excel-it"]),
+              help="For csv: standard (commas, a decimal dot; the default) or excel-it "
+                   "(semicolons, a decimal comma and a UTF-8 BOM, as Excel in Italian opens it).")
 @click.pass_obj
-def export(obj: Context, fmt: str) -> None:
+def export(obj: Context, fmt: str, dialect: str | None) -> None:
     """Every case with its balance, interest and next action, to stdout."""
     from casebook.assess import assess
-    from casebook.export import export_task, to_csv, to_ics, to_json
+    from casebook.export import CSV_DIALECTS, export_task, to_csv, to_ics, to_json
 
-    assessed = assess(obj.root, obj.today, task=export_task(obj.today))
+    if dialect is not None and fmt != "csv":
+        raise click.UsageError("--dialect is for --format csv only")
+    assessed = assess(obj.root, obj.today, task=export_task(obj.today, for_people=fmt == "ics"))
     _report_errors(assessed)
     rows = sorted(assessed.rows, key=lambda r: r["case"])
     if fmt == "json":
         text = to_json(rows)
     elif fmt == "csv":
-        text = to_csv(rows)
+        text = to_csv(rows, CSV_DIALECTS[dialect or "standard"])
     else:
-        text = to_ics(rows, obj.today)
+        text = to_ics(rows, obj.today, assessed.casebook.config)
     # Bytes, so that the CRLF line ends CSV and ICS require reach the file untouched.
     click.echo(text.encode("utf-8"), nl=False)
     sys.exit(1 if assessed.errors else 0)
@@ -283,7 +301,8 @@ def build(obj: Context, out: Path | None, keep_going: bool) -> None:
     from casebook.diagnostics import summary
     from casebook.errors import CasebookError
 
-    site = out or obj.root / "site"
+    root = obj.root  # outside a casebook, stop before anything is written
+    site = out or root / "site"
     if site.exists() and not site.is_dir():
         raise CasebookError(f"{_shown(site)} is not a folder: casebook builds the site into a "
                             "folder; move that file away or name another with --out")
@@ -353,31 +372,29 @@ class _progress:
               show_default=True)
 @click.pass_obj
 def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: str) -> None:
-    """Render one letter of CASE: STEP's letter (a ladder step, plan-confirmation, statement,
-    dossier), by default the next action's."""
+    """Render one letter of CASE: STEP's letter (a ladder step or its alias, or a letter's
+    name: dossier, plan-confirmation, promise-confirmation, statement, a template of the
+    casebook), by default the next action's; one that does not fit the case is refused."""
     import jinja2
 
     from casebook.atomic import write_atomic
-    from casebook.build import EXTRA_LETTERS, Renderer
+    from casebook.build import Renderer
     from casebook.errors import CasebookError
+    from casebook.letters import require_fit
 
     config, case = _valid_case(obj, case_id)
     renderer = Renderer(obj.root, config, obj.today, _history(obj.root, case.path))
     view = renderer.view(case, letters=())
     policy = config.policy_for(case)
+    names = _letter_names(policy, obj.root, config.locale)
     if step is None:
         name = view.letter
         if name is None:
             raise CasebookError(f"the next action ({view.action}) has no letter; name one: "
-                                f"{', '.join(_letter_names(policy))}")
-    elif step in EXTRA_LETTERS:
-        name = step
+                                f"{', '.join(names)}")
     else:
-        step_id = policy.resolve(step)
-        name = policy.step(step_id).letter if step_id else None
-        if name is None:
-            raise CasebookError(f"no letter {step!r}; name one of: "
-                                f"{', '.join(_letter_names(policy))}")
+        name = _letter_named(step, policy, names)
+    require_fit(view, name, policy)  # a letter that does not fit the case as it stands
     try:
         text = renderer.letter(view, name, "html" if fmt == "html" else "txt")
     except Exception as exc:
@@ -430,10 +447,32 @@ def _template_error(exc: Exception, root: Path, then: str = "") -> CasebookError
     return CasebookError(f"template error: {at}{message}{then}")
 
 
-def _letter_names(policy: Any) -> list[str]:
+def _letter_names(policy: Any, root: Path, locale: str) -> list[str]:
+    """Every letter that can be named: the ladder's, the other shipped ones, then the casebook's
+    own letter templates."""
     from casebook.build import EXTRA_LETTERS
+    from casebook.discover import template_dirs
 
-    return [s.letter for s in policy.steps if s.letter] + list(EXTRA_LETTERS)
+    names = [s.letter for s in policy.steps if s.letter] + list(EXTRA_LETTERS)
+    for folder in template_dirs(root):
+        letters = Path(folder) / "letters" / locale
+        if letters.is_dir():
+            names += sorted(p.stem for p in letters.glob("*.html")
+                            if not p.name.startswith(("_", ".")))
+    return list(dict.fromkeys(names))
+
+
+def _letter_named(word: str, policy: Any, names: list[str]) -> str:
+    """The letter of the step `word` names (its id or an alias), else the letter named so."""
+    from casebook.diagnostics import did_you_mean
+    from casebook.errors import CasebookError
+
+    step_id = policy.resolve(word)
+    name = policy.step(step_id).letter if step_id else word if word in names else None
+    if name is None:
+        hint = "" if step_id else did_you_mean(word, [*names, *policy.words()])
+        raise CasebookError(f"no letter {word!r}{hint}; name one of: {', '.join(names)}")
+    return str(name)
 
 
 def _history(root: Path, path: str) -> dict[str, Any]:
@@ -446,6 +485,7 @@ def _valid_case(obj: Context, case_id: str) -> tuple[Any, Any]:
     """The config and the parsed case; errors in its file stop the command."""
     from casebook.checks import check
     from casebook.config import CONFIG_NAME
+    from casebook.discover import case_id as discovered_id
     from casebook.errors import CasebookError, UnknownCase
     from casebook.loader import load, load_case
 
@@ -453,7 +493,7 @@ def _valid_case(obj: Context, case_id: str) -> tuple[Any, Any]:
     casebook = load(obj.root)
     relative = f"cases/{wanted}.md"
     if relative not in {s.path for s in casebook.files}:
-        raise UnknownCase(case_id)
+        raise UnknownCase(case_id, [discovered_id(s.path) for s in casebook.files], wanted)
     # casebook.yml's errors count too: a broken config must not quietly become the defaults
     errors = [d for d in check(casebook, obj.today)
               if d.path in (relative, CONFIG_NAME) and d.severity == "error"]

@@ -1,19 +1,23 @@
 """The contact log: dated level-2 headings of a case file's Markdown body.
 
 `## DATE CHANNEL [STEP] [— title]` starts an entry; the Markdown under it, up to the next
-level-2 heading, is its note. Headings are found with markdown-it-py's block parser, so a
-heading inside fenced code is text. Channel and step words are resolved here, against the
-case's policy; nothing here renders the notes or judges them.
+level-2 heading, is its note. Any other level-2 heading starts an ordinary section, kept with
+the notes (warned about when it reads like a contact, `heading_hint`). Headings are found with
+markdown-it-py's block parser, so a heading inside fenced code is text. Channel and step words
+are resolved here, against the case's policy; nothing here renders the notes or judges them.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
+from collections.abc import Callable
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
+from casebook import heading_hint
 from casebook.diagnostics import did_you_mean
 from casebook.model import CHANNEL_ALIASES, CHANNELS, LogEntry, Policy, Pos
 from casebook.yamlread import iso_date, out_of_range
@@ -50,25 +54,36 @@ def resolve_channel(word: str) -> str | None:
 def read_log(
     body: str, body_line: int, policy: Policy, reader: Reader
 ) -> tuple[str, tuple[LogEntry, ...]]:
-    """The notes before the first entry, and the entries; problems go to `reader`."""
+    """The notes and the entries; problems go to `reader`.
+
+    The notes are the text before the first entry, then each ordinary section (a level-2
+    heading that does not start with a digit, and its text) that stands after it, in the order
+    of the file: nothing of the body is dropped.
+    """
     lines = body.split("\n")
     headings = _level2_headings(body, lines) if body.strip() else []
+    around = _Around(headings)
     entries: list[LogEntry] = []
-    notes_end = len(lines)
+    first_entry = len(lines)
+    sections: list[str] = []
     for index, (start, end, content) in enumerate(headings):
         next_start = headings[index + 1][0] if index + 1 < len(headings) else len(lines)
+        where = _Where(reader, body_line + start + 1, lines[start].rstrip("\r"))
         if not content[:1].isdigit():
+            _check_section(content, where, policy, around, start)
+            if start > first_entry:
+                sections.append(_strip_blank("\n".join(lines[start:next_start])))
             continue
-        notes_end = min(notes_end, start)
-        raw = lines[start].rstrip("\r")
-        where = _Where(reader, body_line + start + 1, raw)
-        heading = _read_heading(content, where, policy)
+        first_entry = min(first_entry, start)
+        heading = _read_heading(content, where, policy,
+                                partial(_hint, content, policy, around, start))
         if heading is not None:
             day, channel, step, title = heading
             note = _strip_blank("\n".join(lines[end:next_start]))
             entries.append(LogEntry(date=day, channel=channel, step=step, title=title,
                                     note=note, pos=Pos(where.line, 1)))
-    return _strip_blank("\n".join(lines[:notes_end])), tuple(entries)
+    notes = [_strip_blank("\n".join(lines[:first_entry])), *sections]
+    return "\n\n".join(n for n in notes if n), tuple(entries)
 
 
 def _level2_headings(body: str, lines: list[str]) -> list[tuple[int, int, str]]:
@@ -121,15 +136,15 @@ class _Where:
 
 
 def _read_heading(
-    content: str, where: _Where, policy: Policy
+    content: str, where: _Where, policy: Policy, hint: Callable[[], str]
 ) -> tuple[date, str, str | None, str] | None:
     match = _WORD.match(content)
     assert match is not None  # the content starts with a digit
     day_word, cursor = match.group(1), match.end()
     day = iso_date(day_word)
     if day is None:
-        where.error(day_word, "log-date",
-                    f"log heading date {day_word!r} is not a real date in the form YYYY-MM-DD")
+        where.error(day_word, "log-date", f"log heading date {day_word!r} is not a real date "
+                    f"in the form YYYY-MM-DD{hint()}")
         return None
     problem = out_of_range(day)
     if problem is not None:
@@ -162,6 +177,68 @@ def _read_heading(
                           f"{did_you_mean(word, policy.words())}; it is read as the title")
     title = content[_SEPARATOR.match(content, cursor).end():].strip()  # type: ignore[union-attr]
     return day, channel, step, title
+
+
+# -- sections that read like a contact -------------------------------------------------
+
+
+class _Around:
+    """The dates of the log headings, found only when a day without a year needs one."""
+
+    def __init__(self, headings: list[tuple[int, int, str]]) -> None:
+        self.headings = headings
+        self.starts: list[int] | None = None
+        self.days: list[date] = []
+
+    def dates(self, line: int) -> tuple[date | None, date | None]:
+        """The dates of the nearest log headings before and after the body line `line`."""
+        if self.starts is None:
+            self.starts = []
+            for start, _, content in self.headings:
+                match = _WORD.match(content)
+                day = iso_date(match.group(1)) if match else None
+                if day is not None and out_of_range(day) is None:
+                    self.starts.append(start)
+                    self.days.append(day)
+        at = bisect.bisect_left(self.starts, line)
+        before = self.days[at - 1] if at > 0 else None
+        at = bisect.bisect_right(self.starts, line)
+        return before, self.days[at] if at < len(self.days) else None
+
+
+def _check_section(content: str, where: _Where, policy: Policy, around: _Around,
+                   line: int) -> None:
+    """A warning when an ordinary section reads like a contact that no rule will count."""
+    reading = heading_hint.read_heading(content)
+    if reading is None:
+        return
+    shown = _short(content)
+    where.warning(reading.found or content, "log-section",
+                  f"the section '## {shown}' reads like a contact, but it is not a log entry "
+                  "(a log heading starts with its date): it is kept with the notes and no rule "
+                  f"counts it; if it is a contact, write it as: "
+                  f"{_suggested(reading, content, policy, around, line)}")
+
+
+def _hint(content: str, policy: Policy, around: _Around, line: int) -> str:
+    """'; write it as: ## …' for a heading starting with a day in another form."""
+    reading = heading_hint.read_heading(content)
+    if reading is None or reading.month_day is None:
+        return ""
+    return f"; write it as: {_suggested(reading, content, policy, around, line)}"
+
+
+def _suggested(reading: heading_hint.Reading, content: str, policy: Policy, around: _Around,
+               line: int) -> str:
+    step = next((s for w in heading_hint.words(content) if (s := policy.resolve(w))), None)
+    return heading_hint.suggested_heading(reading, _short(content), step, *around.dates(line))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# -- steps ---------------------------------------------------------------------------------
 
 
 def _looks_like_step(word: str, policy: Policy) -> bool:

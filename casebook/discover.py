@@ -120,6 +120,11 @@ def case_id(relative: str) -> str:
     return relative.removeprefix(CASES_DIR + "/").removesuffix(".md")
 
 
+def case_ids(root: Path) -> list[str]:
+    """The id of every case file, sorted (for did-you-mean hints)."""
+    return [case_id(relative) for relative, _ in case_files(root)]
+
+
 def id_problem(relative: str) -> Diagnostic | None:
     """An error for a case id that breaks the rules, a warning for one Windows cannot hold."""
     cid = case_id(relative)

@@ -27,8 +27,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from casebook.casefile import Parsed, split_front_matter
 from casebook.contactlog import resolve_channel
 from casebook.diagnostics import Diagnostic, Severity, did_you_mean
-from casebook.model import CHANNELS, Case, Dispute, LogEntry, Payment, Policy, Promise
-from casebook.yamlread import YamlSyntaxError, compose, is_null
+from casebook.interest import interest_context, interest_for_case
+from casebook.model import CHANNELS, Case, Config, Dispute, LogEntry, Payment, Policy, Promise
+from casebook.yamlread import SEPARATORS_HINT, YamlSyntaxError, compose, is_null, separated_amount
 
 BOM = "\ufeff"
 _AMOUNT = re.compile(r"[+-]?\d+(?:\.\d{1,2})?")
@@ -74,6 +75,9 @@ def parse_any_day(text: str, what: str = "the date") -> date:
 def parse_amount(text: str) -> Decimal:
     """A positive amount with at most two decimals, exactly."""
     value = text.strip()
+    meant = separated_amount(value)
+    if meant is not None:
+        raise Refused(f"{text!r} is not an amount: {SEPARATORS_HINT}: {meant}")
     if not _AMOUNT.fullmatch(value):
         raise Refused(f"{text!r} is not an amount: write it like 1220.00 (digits, a dot for "
                       "decimals, at most two decimals, no thousands separator)")
@@ -81,6 +85,22 @@ def parse_amount(text: str) -> Decimal:
     if amount <= 0:
         raise Refused(f"the amount must be more than zero, found {value}")
     return amount
+
+
+def refuse_overpayment(case: Case, payment: Payment, config: Config) -> None:
+    """Refuse a payment larger than all the case owes on its day (a slip: 5000 for 500):
+    every residual capital, the interest accrued and unpaid, and the compensation, less what
+    earlier payments left unapplied."""
+    owed = interest_for_case(case, interest_context(config.interest, payment.date))
+    capital = sum((i.capital for i in owed.invoices), Decimal(0))
+    limit = max(capital + owed.interest + owed.compensation - owed.unapplied, Decimal(0))
+    if payment.amount > limit:
+        raise Refused(f"a payment of {payment.amount:.2f} is more than the case owes on "
+                      f"{payment.date}: {limit:.2f} (capital {capital:.2f}, interest "
+                      f"{owed.interest:.2f}, compensation {owed.compensation:.2f}"
+                      + (f", less {owed.unapplied:.2f} paid beyond them" if owed.unapplied
+                         else "")
+                      + "); check the amount, or record it anyway with --overpayment")
 
 
 def channel_id(word: str) -> str:

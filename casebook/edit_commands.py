@@ -59,18 +59,20 @@ class _Opened:
 def _open(obj: Context, case_text: str) -> _Opened:
     from casebook.casefile import read_case
     from casebook.cli import _case_id
+    from casebook.discover import case_ids
     from casebook.loader import load_config, read_limited
 
+    root = obj.root
     case_id = _case_id(case_text)
     relative = f"cases/{case_id}.md"
-    path = obj.root / relative
+    path = root / relative
     if not _CASE_ID.fullmatch(case_id) or not path.is_file():
-        raise UnknownCase(case_text)
-    top = os.path.realpath(obj.root)
+        raise UnknownCase(case_text, case_ids(root), case_id)
+    top = os.path.realpath(root)
     if not os.path.realpath(path).startswith(top + os.sep):
         raise CasebookError(f"{relative} is a link to a file outside the casebook; casebook "
                             "writes only inside its folder (copy the file in instead)")
-    config = load_config(obj.root)[0]
+    config = load_config(root)[0]
     data = read_limited(str(path))
     if isinstance(data, int):
         raise CasebookError(f"{relative} is {data:,} bytes, more than a case file may be; "
@@ -158,9 +160,12 @@ def _from_editor(entry: LogEntry, relative: str) -> str:
 @click.option("--date", "day", metavar="YYYY-MM-DD", help=_DATE_HELP)
 @click.option("--method", help="How it was paid, e.g. 'bank transfer'.")
 @click.option("--reference", help="The bank reference.")
+@click.option("--overpayment", is_flag=True,
+              help="Record it even when it is more than the case owes (capital, interest "
+                   "and compensation).")
 @click.pass_obj
 def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str | None,
-        method: str | None, reference: str | None) -> None:
+        method: str | None, reference: str | None, overpayment: bool) -> None:
     """Record a payment of AMOUNT (like 500.00) in CASE's front matter."""
     from casebook import edit
     from casebook.model import Payment
@@ -172,6 +177,8 @@ def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str |
             invoice=None if invoice is None else edit.invoice_of(opened.case, invoice),
             method=edit.one_line(method, "the method"),
             reference=edit.one_line(reference, "the reference"))
+        if not overpayment:
+            edit.refuse_overpayment(opened.case, payment, opened.config)
         _write(opened, "payments", payment, edit.insert_payment)
     paid = f" to invoice {payment.invoice}" if payment.invoice else ""
     click.echo(f"recorded a payment of {payment.amount:.2f} on {payment.date}{paid} "

@@ -27,23 +27,25 @@ def history(obj: Context, case_id: str, since: str | None) -> None:
     """The git history of CASE as facts: what each commit added (+), changed (~) or
     removed (-), newest commit first, following renames."""
     from casebook.cli import _case_id, _colour
+    from casebook.discover import case_ids
     from casebook.errors import UnknownCase
     from casebook.history import HistoryUnavailable, file_history
 
+    root = obj.root
     wanted = _case_id(case_id)
     if not _CASE_ID.fullmatch(wanted):
-        raise UnknownCase(case_id)
+        raise UnknownCase(case_id, case_ids(root), wanted)
     relative = f"cases/{wanted}.md"
-    exists = (obj.root / relative).is_file()
+    exists = (root / relative).is_file()
     try:
-        commits = file_history(obj.root, relative, since)
+        commits = file_history(root, relative, since)
     except HistoryUnavailable:
         if not exists:
-            raise UnknownCase(case_id) from None
+            raise UnknownCase(case_id, case_ids(root), wanted) from None
         raise
     if not commits:
         if not exists and since is None:
-            raise UnknownCase(case_id)
+            raise UnknownCase(case_id, case_ids(root), wanted)
         after = f" after {since}" if since else ""
         click.echo(f"{relative}: no commits{after}")
         return

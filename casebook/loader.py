@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 CACHE_DIR = ".casebook-cache"
 _BATCH_MOST = 40  # cases sent to a worker at once
 _PARALLEL_FROM = 300  # below this many files to work on, a worker pool costs more than it saves
-_CACHE_VERSION = 4
+_CACHE_VERSION = 6  # raised whenever a case file may read differently: cached diagnostics go stale
 _RACY_NS = 2_000_000_000  # a file changed this close to the signatures' writing is read again
 
 
@@ -91,13 +91,19 @@ class Casebook:
         return self.root / CASES_DIR / f"{case_id_}.md"
 
 
-def find_root(start: Path) -> Path:
-    """The nearest folder from `start` upwards holding casebook.yml; else `start`."""
+def find_root(start: Path) -> Path | None:
+    """The nearest folder from `start` upwards holding casebook.yml; else `start` if it holds
+    cases/; else None: there is no casebook here (SPEC 1)."""
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / CONFIG_NAME).is_file():
             return folder
-    return start
+    return start if is_casebook(start) else None
+
+
+def is_casebook(folder: Path) -> bool:
+    """The folder holds casebook.yml or cases/."""
+    return (folder / CONFIG_NAME).is_file() or (folder / CASES_DIR).is_dir()
 
 
 def load_config(root: Path) -> tuple[Config, tuple[Diagnostic, ...], bytes | None]:

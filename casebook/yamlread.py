@@ -96,6 +96,9 @@ def compose(text: str) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line, mark.column) if mark else (0, 0)
+        tab = _indenting_tab(text, line)
+        if tab is not None:
+            raise YamlSyntaxError(*tab, TAB_MESSAGE) from None
         problem = exc.problem or str(exc)
         context = f" {exc.context}" if exc.context else ""
         raise YamlSyntaxError(line, col, f"YAML syntax: {problem}{context}") from None
@@ -103,6 +106,21 @@ def compose(text: str) -> Node | None:
         raise YamlSyntaxError(0, 0, f"YAML syntax: {exc}") from None
     finally:
         loader.dispose()
+
+
+TAB_MESSAGE = "tabs are not allowed for indentation in YAML; use spaces"
+
+
+def _indenting_tab(text: str, error_line: int) -> tuple[int, int] | None:
+    """The 0-based line and column of a tab in the indentation of the line where YAML failed,
+    or of the line above it: the cause of the error."""
+    lines = text.split("\n", error_line + 1)[: error_line + 1]
+    for number in range(len(lines) - 1, max(len(lines) - 3, -1), -1):
+        line = lines[number]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return number, indent.index("\t")
+    return None
 
 
 def _check_flow_depth(text: str) -> None:
@@ -150,6 +168,26 @@ class Invalid(Exception):
 
 
 Read = Callable[[Node], T]
+
+
+class AnyKey(Mapping[str, Callable[[Node], Any]]):
+    """A field table that accepts every key with the same reader (named policies, shipped
+    files with no schema of their own)."""
+
+    def __init__(self, read: Callable[[Node], Any]) -> None:
+        self.read = read
+
+    def __getitem__(self, key: str) -> Callable[[Node], Any]:
+        return self.read
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 class Reader:
@@ -375,6 +413,11 @@ def describe(node: Node) -> str:
 
 def parse_money(node: Node, text: str) -> Decimal:
     match = _MONEY.fullmatch(text)
+    if match is None or len(match.group(1) or "") > 2:
+        meant = separated_amount(text)
+        if meant is not None:  # 1.220 is a number to YAML, but no amount has three decimals
+            raise Invalid(node, f"{_short(text)} is not an amount: {SEPARATORS_HINT}: {meant}"
+                          + _or_fewer_decimals(text), "amount")
     if not match:
         raise Invalid(node, f"{_short(text)!r} is not an amount; write it like 1220.00 "
                       "(a dot for decimals, no thousands separator)", "amount")
@@ -386,6 +429,37 @@ def parse_money(node: Node, text: str) -> Decimal:
         raise Invalid(node, f"{_short(text)} is too large: an amount is below "
                       f"{MAX_AMOUNT:,.0f}", "amount")
     return amount
+
+
+SEPARATORS_HINT = "write amounts without thousands separators, with a dot for decimals"
+# 1.220 · 1.220,50 · 1,220.50 · 1'220 · 1 220,50 · 12,50: thousands grouped by a dot, a comma,
+# an apostrophe or a space, and a decimal comma or dot after them.
+_GROUPED = re.compile(r"[+-]?(?P<int>\d{1,3}(?:(?P<sep>[.,' ])\d{3})(?:(?P=sep)\d{3})*)"
+                      r"(?:(?P<dec>[.,])(?P<cents>\d{1,2}))?")
+_DECIMAL_COMMA = re.compile(r"[+-]?(?P<int>\d+),(?P<cents>\d{1,2})")
+
+
+def separated_amount(text: str) -> str | None:
+    """The amount a person meant by `text` when it uses thousands separators or a decimal
+    comma (`1.220,50` → `1220.50`), as it must be written; None otherwise."""
+    grouped = _GROUPED.fullmatch(text)
+    if grouped is not None and grouped["dec"] != grouped["sep"]:
+        whole = re.sub(r"\D", "", grouped["int"])
+        cents = (grouped["cents"] or "").ljust(2, "0")
+    else:
+        comma = _DECIMAL_COMMA.fullmatch(text)
+        if comma is None:
+            return None
+        whole, cents = comma["int"], comma["cents"].ljust(2, "0")
+    sign = "-" if text.startswith("-") else ""
+    return f"{sign}{int(whole)}.{cents}"
+
+
+def _or_fewer_decimals(text: str) -> str:
+    """' (or 1.22 …)' for 1.220, which may be 1.22 written with one zero too many."""
+    if _MONEY.fullmatch(text) and text.endswith("0"):
+        return f" (or {text[:-1]}, if that is what you meant)"
+    return ""
 
 
 def parse_date(node: Node, text: str) -> date:

@@ -252,3 +252,79 @@ def test_help_lists_the_commands() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for command in ("init", "validate", "new", "next", "show", "export"):
         assert command in result.stdout
+
+
+# -- each rate table has its own end (SPEC 6) -----------------------------------------------
+
+CONSUMER = """\
+---
+debtor:
+  name: Mario Neri
+  kind: consumer
+invoices:
+  - number: "2026/7"
+    date: 2026-08-01
+    due: 2026-08-31
+    amount: 1000.00
+---
+"""
+
+
+@pytest.fixture
+def consumer_book(tmp_path: Path) -> Path:
+    (tmp_path / "casebook.yml").write_text("locale: en\n")
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "neri.md").write_text(CONSUMER)
+    return tmp_path
+
+
+def run_on(root: Path, day: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["-C", str(root), "--today", day, *args],
+                                env={"NO_COLOR": "1"})
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout
+
+
+def test_export_consumer_interest_runs_past_the_commercial_table(consumer_book: Path) -> None:
+    code, out = run_on(consumer_book, "2026-11-22", "export", "--format", "json")
+    (row,) = json.loads(out)
+    assert code == 0
+    # Sep 1 – Nov 22, 83 days at the 2026 legal rate: 1000 × 1.6 × 83 / 36500 = 3.638… → 3.64
+    assert (row["interest"], row["interest_to"]) == ("3.64", "2026-11-22")
+    assert row["invoices"][0]["interest"] == "3.64"
+    assert row["claim"] == "1003.64"
+
+
+def test_validate_warns_once_where_the_missing_commercial_rate_is_published(
+        consumer_book: Path) -> None:
+    code, out = run_on(consumer_book, "2026-11-22", "validate")
+    assert code == 0
+    (warning,) = [line for line in out.splitlines() if ": warning: " in line]
+    assert warning.startswith("casebook.yml:1:1: warning: no commercial rate is known from "
+                              "2026-07-01: commercial interest is computed to 2026-06-30; "
+                              "add a row `{from: 2026-07-01, rate: …, source: …}`")
+    assert "with the rate of the MEF communiqué in the Gazzetta Ufficiale" in warning
+    assert "ECB main refinancing rate on 1 January / 1 July, + 8 points" in warning
+
+
+def test_a_provisional_legal_rate_is_marked_and_warned(consumer_book: Path) -> None:
+    code, out = run_on(consumer_book, "2027-01-31", "show", "neri")
+    assert code == 0
+    # 2027: Jan 1–31 at the 2026 rate carried forward: 1000 × 1.6 × 31 / 36500 = 1.358… → 1.36
+    assert "2027-01-01 – 2027-01-31    31 days      1,000.00 at 1.6%  =      1.36  provisional" \
+        in out
+    code, out = run_on(consumer_book, "2027-01-31", "validate")
+    assert "the legal rate for 2027 is not in the tables yet" in out
+    assert "add a row `{from: 2027-01-01, rate: …, source: …}` under interest: legal_rates:" in out
+    assert out.splitlines()[-1] == "0 errors, 1 warnings in 2 files"
+
+
+def test_the_case_page_marks_provisional_segments(consumer_book: Path) -> None:
+    assert run_on(consumer_book, "2027-01-31", "build")[0] == 0
+    page = (consumer_book / "site" / "cases" / "neri.html").read_text("utf-8")
+    rows = page.split('<caption class="data__caption">Computation by period</caption>')[1]
+    rows = rows.split("</table>")[0]
+    assert rows.count('<span class="tag" title="The previous year&#39;s rate') == 1
+    assert rows.count(">provisional</span>") == 1
+    assert rows.index("2027") < rows.index(">provisional</span>")

@@ -472,7 +472,7 @@ def test_promise_and_dispute_record_their_facts(book: Path) -> None:
 
 
 def test_new_warnings_are_shown(book: Path) -> None:
-    code, _, err = run(book, "pay", "rossi", "5000")
+    code, _, err = run(book, "pay", "rossi", "5000", "--overpayment")
     assert code == 0
     assert "cases/rossi.md:" in err and "more than the 1830.00 invoiced" in err
 

@@ -312,6 +312,7 @@ def taken() -> Iterator[int]:
 def test_a_busy_port_is_a_one_line_error(tmp_path: Path, taken: int) -> None:
     with pytest.raises(PortBusy, match=re.escape(f"port {taken} on 127.0.0.1 is in use")):
         bind("127.0.0.1", taken, LiveSite(), tmp_path)
+    (tmp_path / "cases").mkdir()  # a casebook, with no case yet
     result = CliRunner().invoke(main, ["-C", str(tmp_path), "serve", "--port", str(taken)])
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
