@@ -55,7 +55,7 @@ def test_dashboard_opens_from_disk_without_errors_or_network(page, site: Path) -
     problems = watch(page)
     page.goto((site / "index.html").as_uri())
     page.wait_for_load_state("load")
-    assert rows(page).count() == 20
+    assert rows(page).count() == 21
     assert problems == []
     if os.environ.get("UPDATE_SCREENSHOTS"):
         page.set_viewport_size({"width": 1280, "height": 900})
@@ -90,10 +90,10 @@ def test_filtering_by_text_status_and_owner(page, site: Path) -> None:  # type: 
     assert rows(page).count() == 1
     assert "Portico" in rows(page).first.inner_text()
     page.fill("input[data-filter=text]", "")
-    assert rows(page).count() == 20
+    assert rows(page).count() == 21
     page.select_option("select[data-filter=status]", "overdue")
     statuses = {r.get_attribute("data-status") for r in rows(page).all()}
-    assert statuses == {"overdue"} and rows(page).count() == 11
+    assert statuses == {"overdue"} and rows(page).count() == 12
     page.select_option("select[data-filter=status]", "")
     page.select_option("select[data-filter=owner]", "marta")
     owners = {r.get_attribute("data-owner") for r in rows(page).all()}
@@ -124,7 +124,7 @@ def test_each_letter_prints_on_one_or_two_a4_pages(page, site: Path) -> None:  #
     letters = sorted((site / "letters").rglob("*.html"))
     kinds = {p.stem for p in letters}
     assert kinds >= {"reminder", "written-reminder", "final-notice", "formal-notice",
-                     "dossier", "plan-confirmation", "statement"}
+                     "dossier", "plan-confirmation", "promise-confirmation", "statement"}
     for letter in letters:
         problems = watch(page)
         page.goto(letter.as_uri())

@@ -28,6 +28,7 @@ LETTER_CASES = {
     "dossier": "immobiliare-belvedere",
     "plan-confirmation": "privati/conti-paolo",
     "statement": "mobilificio-carrara",
+    "promise-confirmation": "privati/esposito-marco",
 }
 
 
