@@ -35,7 +35,8 @@ from casebook.diagnostics import Diagnostic, Severity, ordered
 from casebook.discover import template_dirs
 from casebook.export import (
     CSV_DIALECTS,
-    csv_line,
+    csv_cells,
+    csv_cells_line,
     export_fields,
     ics_event,
     join_csv,
@@ -217,18 +218,19 @@ class Renderer:
         if row.due_by(self.today):
             agenda = self.env.get_template("_agenda_item.html").render(
                 row=row, base="", today=self.today)
+        cells = csv_cells(export)
         output = CaseOutput(
             row=row, order=urgency(export), json=json_line(export).encode(),
-            csv=csv_line(export).encode(), csv_excel=self._excel_line(export),
+            csv=csv_cells_line(cells).encode(), csv_excel=self._excel_line(cells),
             ics=ics_event(export, self.today, view.reason, self.config).encode(),
             row_html=self.dashboard_row(row).encode(), agenda_html=agenda.encode(),
             sums=row_sums(row))
         return files, output
 
-    def _excel_line(self, export: dict[str, Any]) -> bytes:
+    def _excel_line(self, cells: list[str]) -> bytes:
         if self.config.locale != "it":
             return b""
-        return csv_line(export, CSV_DIALECTS["excel-it"]).encode()
+        return csv_cells_line(cells, CSV_DIALECTS["excel-it"]).encode()
 
     def write_case(self, case: Case, out: Path) -> CaseOutput:
         files, output = self.render_case(case)

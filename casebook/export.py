@@ -138,8 +138,17 @@ def to_csv(rows: Sequence[Row], dialect: CsvDialect = STANDARD) -> str:
 
 def csv_line(row: Row, dialect: CsvDialect = STANDARD) -> str:
     """One row of the CSV, with its CRLF."""
+    return csv_cells_line(csv_cells(row), dialect)
+
+
+def csv_cells(row: Row) -> list[str]:
+    """The cells of a row, as every dialect starts from them."""
+    return [_cell(row.get(column)) for column in CSV_COLUMNS]
+
+
+def csv_cells_line(cells: list[str], dialect: CsvDialect = STANDARD) -> str:
+    """One row of the CSV from its cells (`csv_cells`), with its CRLF."""
     out = io.StringIO()
-    cells = [_cell(row.get(column)) for column in CSV_COLUMNS]
     if dialect.decimal != ".":
         cells = [cell.replace(".", dialect.decimal) if column in _MONEY_COLUMNS else cell
                  for column, cell in zip(CSV_COLUMNS, cells, strict=True)]
@@ -213,14 +222,14 @@ def _fold(line: str) -> str:
     """Fold at 75 octets without splitting a UTF-8 character (RFC 5545 3.1)."""
     if len(line) <= 75 and (line.isascii() or len(line.encode("utf-8")) <= 75):
         return line
-    parts: list[str] = []
-    current, size, limit = "", 0, 75
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > limit:
-            parts.append(current)
-            current, size, limit = "", 0, 74  # continuation lines start with a space
-        current += char
-        size += width
-    parts.append(current)
-    return "\r\n ".join(parts)
+    data = line.encode("utf-8")
+    parts: list[bytes] = []
+    start, limit = 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74  # continuation lines start with a space
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode("utf-8")

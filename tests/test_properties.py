@@ -132,3 +132,14 @@ def test_money_formatting_agrees_with_babel(amount: Decimal, locale: str) -> Non
     assert formats._money_layout is not None
     assert formats.money(amount) == formats._babel_money(amount)
     assert formats.number(amount) == formats._babel_number(amount)
+
+
+@given(st.text(alphabet=st.sampled_from("aè€😀,;\\ x\u00e0"), max_size=400))
+def test_ics_lines_fold_at_75_octets_without_splitting_a_character(text: str) -> None:
+    from casebook.export import _fold
+
+    line = "DESCRIPTION:" + text
+    parts = _fold(line).split("\r\n ")
+    assert all(len(part.encode("utf-8")) <= (75 if k == 0 else 74)
+               for k, part in enumerate(parts))
+    assert "".join(parts) == line
