@@ -34,9 +34,9 @@ def child(root: Path, count: int, parse_only: bool) -> None:
     import gc
     from datetime import date
 
-    from casebook.build import Renderer
-    from casebook.casefile import read_case
-    from casebook.loader import case_id, load_config
+    from casebook.load.loader import case_id, load_config
+    from casebook.read.casefile import read_case
+    from casebook.site.build import Renderer
 
     config, _, _ = load_config(root)
     paths = sorted((root / "cases").rglob("*.md"))[:WARM_UP + count]

@@ -1,3 +1,3 @@
-from casebook.cli import main
+from casebook.cli.main import main
 
 main()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from casebook.checks import check
 from casebook.diagnostics import Diagnostic, ordered
-from casebook.loader import load
+from casebook.load.checks import check
+from casebook.load.loader import load
 
 TODAY = date(2026, 11, 20)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casebook.allocation import (
+from casebook.engine.allocation import (
     Application,
     allocate,
     counted_invoices,

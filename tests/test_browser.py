@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from casebook.build import build
+from casebook.site.build import build
 from tests.conftest import CHROMIUM
 
 pytestmark = pytest.mark.skipif(

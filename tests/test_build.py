@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook import build as build_module
-from casebook import sitefolder
-from casebook.build import BuildFailed, build, place_of
-from casebook.cli import main
+from casebook.cli.main import main
 from casebook.model import Creditor
-from casebook.scaffold import GITIGNORE
-from casebook.sitefolder import trash_folder
+from casebook.site import build as build_module
+from casebook.site import sitefolder
+from casebook.site.build import BuildFailed, build, place_of
+from casebook.site.sitefolder import trash_folder
+from casebook.write.scaffold import GITIGNORE
 from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -341,7 +341,7 @@ def test_git_add_right_after_a_build_adds_no_generated_file(demo: Path) -> None:
 def test_one_build_at_a_time(demo: Path) -> None:
     import threading
 
-    from casebook.sitefolder import build_lock
+    from casebook.site.sitefolder import build_lock
 
     done = threading.Event()
     with build_lock(demo / "site"):

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from casebook import loader, usercache
-from casebook.build import build
-from casebook.loader import CACHE_DIR, load
+from casebook import usercache
+from casebook.load import loader
+from casebook.load.loader import CACHE_DIR, load
+from casebook.site.build import build
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 20)

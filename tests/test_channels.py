@@ -12,8 +12,8 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-from casebook.build import build
-from casebook.cli import main
+from casebook.cli.main import main
+from casebook.site.build import build
 from tests.conftest import write_casebook
 
 DAY = "2026-11-20"

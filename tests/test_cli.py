@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.cli import main
+from casebook.cli.main import main
 from tests.test_validate import GOOD
 
 DAY = "2026-11-20"

@@ -29,10 +29,10 @@ import pytest
 from click.testing import CliRunner
 
 from casebook import atomic
-from casebook import build as build_module
 from casebook.atomic import write_all
-from casebook.cli import main
-from casebook.loader import case_files
+from casebook.cli.main import main
+from casebook.load.loader import case_files
+from casebook.site import build as build_module
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = int(os.environ.get("CASEBOOK_CRASH_KILLS", "30"))

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import casebook
-from casebook import datafiles
-from casebook.config import _default_fields
-from casebook.datafiles import DataFileError, plain, read_data, read_text
-from casebook.interest import shipped_rates
-from casebook.render import labels
+from casebook.engine.interest import shipped_rates
+from casebook.read import datafiles
+from casebook.read.config import _default_fields
+from casebook.read.datafiles import DataFileError, plain, read_data, read_text
+from casebook.site.render import labels
 
 DATA = Path(casebook.__file__).parent / "data"
 FILES = sorted(path.name for path in DATA.iterdir() if path.is_file())

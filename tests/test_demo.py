@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from casebook.assess import assess
+from casebook.load.assess import assess
 from tests.conftest import diagnose
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def test_golden_next_json_all() -> None:
     """Review tests/golden/next-all.json when it changes (UPDATE_GOLDEN=1 rewrites it)."""
     import os
 
-    from casebook.assess import urgency
+    from casebook.load.assess import urgency
 
     rows = sorted(assess(ROOT, DEMO_DAY).rows, key=urgency)
     text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from casebook import edit
-from casebook.casefile import read_case
-from casebook.cli import main
-from casebook.config import read_config
+from casebook.cli.main import main
 from casebook.model import Dispute, LogEntry, Payment, Promise
+from casebook.read.casefile import read_case
+from casebook.read.config import read_config
+from casebook.write import edit
 
 TODAY = date(2026, 11, 20)
 CONFIG = read_config(None).config

@@ -25,8 +25,8 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-from casebook.build import build
-from casebook.cli import main
+from casebook.cli.main import main
+from casebook.site.build import build
 
 DAY = date(2026, 11, 20)
 PAYLOADS: dict[str, str] = {

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.build import build
-from casebook.cli import main
+from casebook.cli.main import main
+from casebook.site.build import build
 from tests.conftest import TODAY, write_casebook
 from tests.test_validate import GOOD
 

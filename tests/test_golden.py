@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from casebook.build import Renderer, build
-from casebook.loader import load_cases
+from casebook.load.loader import load_cases
+from casebook.site.build import Renderer, build
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.cli import main
-from casebook.interest import interest_context, interest_for_case
-from casebook.loader import load_cases
+from casebook.cli.main import main
+from casebook.engine.interest import interest_context, interest_for_case
+from casebook.load.loader import load_cases
 from tests.conftest import diagnose, write_casebook
 from tests.test_validate import GOOD
 

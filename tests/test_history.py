@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.casefile import read_case
-from casebook.cli import main
-from casebook.config import read_config
-from casebook.history import diff_cases, file_history
+from casebook.cli.main import main
+from casebook.history.facts import diff_cases, file_history
 from casebook.model import Case
+from casebook.read.casefile import read_case
+from casebook.read.config import read_config
 
 CASE = textwrap.dedent("""\
     ---

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import icalendar
 
-from casebook.build import build
+from casebook.site.build import build
 
 DAY = date(2026, 11, 20)
 PAYLOADS = [
@@ -126,7 +126,7 @@ def test_hostile_text_is_inert_everywhere(tmp_path: Path) -> None:
 
 
 def test_links_in_notes_keep_only_safe_schemes() -> None:
-    from casebook.markdown import render_markdown
+    from casebook.site.markdown import render_markdown
 
     html = render_markdown("[web](https://example.it) [mail](mailto:a@example.it) "
                            "[tel](tel:+39035000) [bad](javascript:alert(1)) "

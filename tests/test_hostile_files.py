@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.cli import main
-from casebook.loader import load
+from casebook.cli.main import main
+from casebook.load.loader import load
 from tests.test_validate import GOOD
 
 DAY = "2026-11-20"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from casebook.build import BuildFailed, build
-from casebook.incremental import LiveBuild
-from casebook.sitefolder import STAMP_FILE, read_stamp
+from casebook.site.build import BuildFailed, build
+from casebook.site.incremental import LiveBuild
+from casebook.site.sitefolder import STAMP_FILE, read_stamp
 from tests.conftest import tree as site_tree
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casebook.allocation import allocate
-from casebook.interest import (
+from casebook.engine.allocation import allocate
+from casebook.engine.interest import (
     CaseInterest,
     InterestContext,
     Segment,

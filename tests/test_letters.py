@@ -10,12 +10,12 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from casebook.build import Renderer
-from casebook.casefile import read_case
-from casebook.cli import main
-from casebook.config import read_config
-from casebook.loader import load_cases
-from casebook.views import CaseView
+from casebook.cli.main import main
+from casebook.load.loader import load_cases
+from casebook.read.casefile import read_case
+from casebook.read.config import read_config
+from casebook.site.build import Renderer
+from casebook.site.views import CaseView
 from tests.conftest import diagnose, write_casebook
 
 CONFIG = """\

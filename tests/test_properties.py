@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from casebook.casefile import read_case
-from casebook.config import read_config
-from casebook.contactlog import _NEEDS_PARSER, _parsed_headings, _plain_headings
+from casebook.read.casefile import read_case
+from casebook.read.config import read_config
+from casebook.read.contactlog import _NEEDS_PARSER, _parsed_headings, _plain_headings
 
 CONFIG = read_config(None).config
 
@@ -107,7 +107,7 @@ plainish = st.lists(
 @given(plainish)
 @settings(max_examples=1000)
 def test_the_plain_note_shortcut_renders_as_markdown_it_does(text: str) -> None:
-    from casebook.markdown import _renderer, render_markdown
+    from casebook.site.markdown import _renderer, render_markdown
 
     if text.strip():
         assert render_markdown(text) == _renderer().render(text)
@@ -116,7 +116,7 @@ def test_the_plain_note_shortcut_renders_as_markdown_it_does(text: str) -> None:
 @given(st.text(alphabet="ab cà1.,;:!?'\"()/%€-\n\u00a0\u2028=#", max_size=120))
 @settings(max_examples=2000)
 def test_the_plain_note_shortcut_on_prose_like_text(text: str) -> None:
-    from casebook.markdown import _PLAIN, _renderer, render_markdown
+    from casebook.site.markdown import _PLAIN, _renderer, render_markdown
 
     if text.strip():
         assert render_markdown(text) == _renderer().render(text), _PLAIN.fullmatch(text)
@@ -126,7 +126,7 @@ def test_the_plain_note_shortcut_on_prose_like_text(text: str) -> None:
                    places=2), st.sampled_from(["it", "en"]))
 @settings(max_examples=500)
 def test_money_formatting_agrees_with_babel(amount: Decimal, locale: str) -> None:
-    from casebook.render import Formats
+    from casebook.site.render import Formats
 
     formats = Formats(locale, "EUR")
     assert formats._money_layout is not None
@@ -136,7 +136,7 @@ def test_money_formatting_agrees_with_babel(amount: Decimal, locale: str) -> Non
 
 @given(st.text(alphabet=st.sampled_from("aè€😀,;\\ x\u00e0"), max_size=400))
 def test_ics_lines_fold_at_75_octets_without_splitting_a_character(text: str) -> None:
-    from casebook.export import _fold
+    from casebook.site.formats import _fold
 
     line = "DESCRIPTION:" + text
     parts = _fold(line).split("\r\n ")

@@ -15,11 +15,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from casebook.assess import Assessment, assess, assess_case
-from casebook.build import BuildFailed, BuildResult, build
-from casebook.cli import main
+from casebook.cli.main import main
 from casebook.diagnostics import Diagnostic, Severity
-from casebook.serve import Preview, inject
+from casebook.load.assess import Assessment, assess, assess_case
+from casebook.serve.preview import Preview, inject
+from casebook.site.build import BuildFailed, BuildResult, build
 from tests.conftest import write_casebook
 from tests.test_rules import (
     AB,

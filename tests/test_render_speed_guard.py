@@ -20,10 +20,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from casebook.build import Renderer
-from casebook.loader import load_cases
-from casebook.render import environment
-from casebook.sandbox import escape
+from casebook.load.loader import load_cases
+from casebook.site.build import Renderer
+from casebook.site.render import environment
+from casebook.site.sandbox import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 20)
@@ -47,7 +47,7 @@ def test_the_case_page_renders_in_few_function_calls() -> None:
 
 
 def test_templates_write_values_through_the_short_escape() -> None:
-    """The compiled templates bind `casebook.sandbox.escape` (one call per value written out)
+    """The compiled templates bind `casebook.site.sandbox.escape` (one call per value written out)
     instead of markupsafe's (three): a Jinja upgrade that changes how the compiler imports
     its runtime names would quietly undo that."""
     env = environment(None, "it", "EUR")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.cli import main
+from casebook.cli.main import main
 from tests.conftest import tree
 from tests.test_validate import GOOD
 

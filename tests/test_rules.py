@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from casebook.assess import Assessment, assess_case
-from casebook.casefile import read_case
-from casebook.config import read_config
 from casebook.diagnostics import Severity
+from casebook.engine.rules import Action
+from casebook.load.assess import Assessment, assess_case
 from casebook.model import Case, Config
-from casebook.rules import Action
+from casebook.read.casefile import read_case
+from casebook.read.config import read_config
 
 DEFAULT = read_config(None).config
 

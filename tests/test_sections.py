@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from casebook.build import build
-from casebook.cli import main
-from casebook.loader import load_cases
+from casebook.cli.main import main
+from casebook.load.loader import load_cases
+from casebook.site.build import build
 from tests.conftest import TODAY, diagnose, write_casebook
 from tests.test_validate import GOOD
 

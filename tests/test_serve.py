@@ -38,11 +38,10 @@ from watchdog.events import (
     FileSystemEvent,
 )
 
-from casebook.build import BuildFailed, BuildResult
-from casebook.cli import main
+from casebook.cli.main import main
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.errors import CasebookError
-from casebook.serve import (
+from casebook.serve.preview import (
     EVENT_FILTER,
     Debouncer,
     LiveSite,
@@ -53,6 +52,7 @@ from casebook.serve import (
     inject,
     source_path,
 )
+from casebook.site.build import BuildFailed, BuildResult
 from tests.conftest import CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,243 @@
+"""The write commands `log`, `pay`, `promise` and `dispute`: thin Click commands over `edit`.
+
+Each reads one case file and casebook.yml (never the whole casebook), builds the new fact from
+the user's words, lets `edit` insert it and read the result back, and replaces the file
+atomically, unless the file changed on disk in the meantime. A refusal exits 1 and leaves the
+file as it was. `cli` adds `COMMANDS` to its group, so `cli` is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from casebook.errors import CasebookError, UnknownCase
+
+if TYPE_CHECKING:
+    from casebook.cli.main import Context
+    from casebook.model import Case, Config, LogEntry
+    from casebook.read.casefile import Parsed
+
+_CASE_ID = re.compile(r"[a-z0-9\-][a-z0-9_\-]*(?:/[a-z0-9\-][a-z0-9_\-]*)*")
+_DATE_HELP = "The day it happened, YYYY-MM-DD (default: today)."
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A refused edit becomes a one-line error with exit code 1."""
+    from casebook.write.edit import Refused
+
+    try:
+        yield
+    except Refused as refused:
+        raise CasebookError(f"nothing was written: {refused.message}") from None
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """One case file as read before the edit."""
+
+    path: Path  # the real file, symlinks followed
+    relative: str
+    data: bytes
+    config: Config
+    parsed: Parsed
+
+    @property
+    def case(self) -> Case:
+        assert self.parsed.case is not None
+        return self.parsed.case
+
+
+def _open(obj: Context, case_text: str) -> _Opened:
+    from casebook.cli.main import _case_id
+    from casebook.load.loader import load_config, read_limited
+    from casebook.read.casefile import read_case
+    from casebook.read.discover import case_ids
+
+    root = obj.root
+    case_id = _case_id(case_text)
+    relative = f"cases/{case_id}.md"
+    path = root / relative
+    if not _CASE_ID.fullmatch(case_id) or not path.is_file():
+        raise UnknownCase(case_text, case_ids(root), case_id)
+    top = os.path.realpath(root)
+    if not os.path.realpath(path).startswith(top + os.sep):
+        raise CasebookError(f"{relative} is a link to a file outside the casebook; casebook "
+                            "writes only inside its folder (copy the file in instead)")
+    config = load_config(root)[0]
+    data = read_limited(str(path))
+    if isinstance(data, int):
+        raise CasebookError(f"{relative} is {data:,} bytes, more than a case file may be; "
+                            "casebook leaves it alone")
+    parsed = read_case(case_id, relative, data, config)
+    if parsed.case is None:
+        raise CasebookError(f"{relative} cannot be read; fix it first:\n"
+                            + "\n".join(d.format() for d in parsed.diagnostics))
+    return _Opened(path.resolve(), relative, data, config, parsed)
+
+
+def _write(opened: _Opened, section: str, item: Any, insert: Callable[[str, Any], str]) -> None:
+    """Insert `item`, check the result, replace the file; print the warnings it brings."""
+    from casebook.atomic import write_atomic
+    from casebook.read.casefile import read_case
+    from casebook.write import edit
+
+    text = opened.data.decode("utf-8")
+    data = insert(text, item).encode("utf-8")
+    after = read_case(opened.case.id, opened.relative, data, opened.config)
+    warnings = edit.verify(opened.parsed, after, section, item)
+    try:
+        current = opened.path.read_bytes()
+    except OSError as exc:
+        raise CasebookError(f"cannot read {opened.relative} again: {exc.strerror}") from None
+    if current != opened.data:
+        raise CasebookError(f"{opened.relative} changed on disk while casebook was working on "
+                            "it; nothing was written: run the command again")
+    try:
+        write_atomic(opened.path, data)
+    except OSError as exc:
+        raise CasebookError(f"cannot write {opened.relative}: {exc.strerror or exc}; "
+                            "it was left as it was") from None
+    for diagnostic in warnings:
+        click.echo(diagnostic.format(), err=True)
+
+
+@click.command()
+@click.argument("case_id", metavar="CASE")
+@click.argument("channel")
+@click.argument("step", required=False)
+@click.option("-m", "--message", "messages", multiple=True,
+              help="The note; several -m are paragraphs. Without it $EDITOR opens.")
+@click.option("--title", help="A short title after the heading's channel and step.")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help=_DATE_HELP)
+@click.pass_obj
+def log(obj: Context, case_id: str, channel: str, step: str | None,
+        messages: tuple[str, ...], title: str | None, day: str | None) -> None:
+    """Append a contact to CASE's log: `## DATE CHANNEL [STEP] [— TITLE]` and the note."""
+    from dataclasses import replace
+
+    from casebook.model import LogEntry
+    from casebook.write import edit
+
+    opened = _open(obj, case_id)
+    with _refusals():
+        policy = opened.config.policy_for(opened.case)
+        entry = LogEntry(
+            date=edit.parse_day(day, obj.today), channel=edit.channel_id(channel),
+            step=None if step is None else edit.step_id(step, policy),
+            title=edit.one_line(title, "the title") or "")
+        message = "\n\n".join(messages) if messages else _from_editor(entry, opened.relative)
+        note = edit.clean_note(message)
+        if not note:
+            raise CasebookError("aborted: the message is empty; nothing was written")
+        entry = replace(entry, note=note)
+        _write(opened, "log", entry, edit.insert_log)
+    click.echo(f"logged {edit.heading(entry).removeprefix('## ')} in {opened.relative}")
+
+
+def _from_editor(entry: LogEntry, relative: str) -> str:
+    from casebook.write import edit
+
+    template = ("\n\n# The note of the new log entry of " + relative + ":\n#   "
+                + edit.heading(entry) + "\n# Lines starting with '#' are left out; "
+                "an empty message aborts the entry.\n")
+    edited = click.edit(template, extension=".md", require_save=True)
+    return "" if edited is None else edit.strip_comments(edited)
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("case_id", metavar="CASE")
+@click.argument("amount")
+@click.option("--invoice", help="The invoice it pays (default: the oldest open ones).")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help=_DATE_HELP)
+@click.option("--method", help="How it was paid, e.g. 'bank transfer'.")
+@click.option("--reference", help="The bank reference.")
+@click.option("--overpayment", is_flag=True,
+              help="Record it even when it is more than the case owes (capital, interest "
+                   "and compensation).")
+@click.pass_obj
+def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str | None,
+        method: str | None, reference: str | None, overpayment: bool) -> None:
+    """Record a payment of AMOUNT (like 500.00) in CASE's front matter."""
+    from casebook.model import Payment
+    from casebook.write import edit
+
+    opened = _open(obj, case_id)
+    with _refusals():
+        payment = Payment(
+            date=edit.parse_day(day, obj.today), amount=edit.parse_amount(amount),
+            invoice=None if invoice is None else edit.invoice_of(opened.case, invoice),
+            method=edit.one_line(method, "the method"),
+            reference=edit.one_line(reference, "the reference"))
+        if not overpayment:
+            edit.refuse_overpayment(opened.case, payment, opened.config)
+        _write(opened, "payments", payment, edit.insert_payment)
+    paid = f" to invoice {payment.invoice}" if payment.invoice else ""
+    click.echo(f"recorded a payment of {payment.amount:.2f} on {payment.date}{paid} "
+               f"in {opened.relative}")
+
+
+@click.command()
+@click.argument("case_id", metavar="CASE")
+@click.option("--by", "by", required=True, metavar="YYYY-MM-DD",
+              help="The day the debtor promised to pay by.")
+@click.option("--amount", help="The promised amount (default: the overdue balance).")
+@click.option("--date", "day", metavar="YYYY-MM-DD",
+              help="The day the promise was made (default: today).")
+@click.pass_obj
+def promise(obj: Context, case_id: str, by: str, amount: str | None, day: str | None) -> None:
+    """Record the debtor's promise to pay CASE's overdue balance (or --amount) by a day."""
+    from casebook.model import Promise
+    from casebook.write import edit
+
+    opened = _open(obj, case_id)
+    with _refusals():
+        made = edit.parse_day(day, obj.today)
+        promised = edit.parse_any_day(by, "the promised date")
+        if promised < made:
+            raise edit.Refused(f"the promised date {promised} is before the day the promise "
+                               f"was made ({made})")
+        item = Promise(made=made, by=promised,
+                            amount=None if amount is None else edit.parse_amount(amount))
+        _write(opened, "promises", item, edit.insert_promise)
+    what = "the overdue balance" if item.amount is None else f"{item.amount:.2f}"
+    click.echo(f"recorded a promise made on {made} to pay {what} by {promised} "
+               f"in {opened.relative}")
+
+
+@click.command()
+@click.argument("case_id", metavar="CASE")
+@click.option("--invoice", help="The disputed invoice (default: the whole case).")
+@click.option("--reason", required=True, help="What the debtor contests.")
+@click.option("--date", "day", metavar="YYYY-MM-DD",
+              help="The day the dispute was opened (default: today).")
+@click.pass_obj
+def dispute(obj: Context, case_id: str, invoice: str | None, reason: str,
+            day: str | None) -> None:
+    """Record a dispute about one invoice of CASE, or about the whole case."""
+    from casebook.model import Dispute
+    from casebook.write import edit
+
+    opened = _open(obj, case_id)
+    with _refusals():
+        item = Dispute(
+            opened=edit.parse_day(day, obj.today),
+            invoice=None if invoice is None else edit.invoice_of(opened.case, invoice),
+            reason=edit.one_line(reason, "the reason"))
+        if item.reason is None:
+            raise edit.Refused("the reason must not be empty")
+        _write(opened, "disputes", item, edit.insert_dispute)
+    about = f"invoice {item.invoice}" if item.invoice else "the whole case"
+    click.echo(f"recorded a dispute opened on {item.opened} about {about} "
+               f"in {opened.relative}")
+
+
+COMMANDS: tuple[click.Command, ...] = (log, pay, promise, dispute)

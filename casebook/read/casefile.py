@@ -1,0 +1,314 @@
+"""Reading one case file into a `Case`, with a diagnostic for everything wrong in it.
+
+Owns the file's shape (front matter between `---` lines, then the Markdown log) and the schema of
+the front matter. It never reads the clock and never looks at other files: checks that need the
+day or the whole casebook live in `checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from yaml.nodes import Node
+
+from casebook.diagnostics import Diagnostic, Severity, did_you_mean
+from casebook.model import (
+    Case,
+    Closed,
+    Config,
+    Debtor,
+    Dispute,
+    Hold,
+    Instalment,
+    Invoice,
+    Payment,
+    Plan,
+    Policy,
+    Pos,
+    Promise,
+)
+from casebook.read import contactlog
+from casebook.read.yamlread import Fields, Invalid, Reader, YamlSyntaxError, compose
+
+MAX_BYTES = 1 << 20
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
+DEBTOR_KINDS = ("business", "consumer", "public")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    case: Case | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def read_case(case_id: str, path: str, data: bytes, config: Config) -> Parsed:
+    """Read a case file's bytes; `case` is None when the file cannot be read at all."""
+    problems: list[Diagnostic] = []
+
+    def fail(line: int, col: int, code: str, message: str) -> Parsed:
+        problems.append(Diagnostic(path, line, col, Severity.ERROR, code, message))
+        return Parsed(None, tuple(problems))
+
+    if len(data) > MAX_BYTES:
+        return too_large(path, len(data))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, col = _position(data, exc.start)
+        return fail(line, col, "encoding", "the file is not UTF-8 text "
+                    f"(byte 0x{data[exc.start]:02x}); save it as UTF-8")
+    if "\x00" in text:
+        line, col = _position(data, data.index(b"\x00"))
+        return fail(line, col, "encoding", "the file contains a NUL character")
+    split = split_front_matter(text)
+    if isinstance(split, str):
+        return fail(1, 1, "front-matter", split)
+    yaml_text, body, body_line = split
+    try:
+        root = compose(yaml_text)
+    except YamlSyntaxError as exc:
+        return fail(exc.line + 2, exc.col + 1, "yaml", exc.message)
+    if root is None:
+        return fail(1, 1, "front-matter", "the front matter is empty; it needs at least "
+                    "'debtor:' with the debtor's 'name:'")
+    reader = Reader(path, line_offset=1)
+    case = _CaseReader(reader, config).read(root, case_id, path, body, body_line)
+    return Parsed(case, tuple(reader.diagnostics))
+
+
+def too_large(path: str, size: int) -> Parsed:
+    """The file is refused unread: it is larger than any case file needs to be."""
+    message = (f"the file is {size:,} bytes; a case file may be at most {MAX_BYTES:,} bytes "
+               "(move old history to a separate file)")
+    return Parsed(None, (Diagnostic(path, 1, 1, Severity.ERROR, "too-large", message),))
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | str:
+    """(yaml text, body, 0-based line of the body) or a message saying what is wrong."""
+    first, _, rest = text.partition("\n")
+    if first.rstrip() != "---":
+        return ("no front matter: a case file starts with a line '---', then the facts in "
+                "YAML, then another '---' line")
+    end = _CLOSING.search(rest)
+    if end is None:
+        return "the front matter opened on line 1 is never closed by a '---' line"
+    yaml_text = rest[:end.start()]
+    body = rest[end.end() + 1:]
+    return yaml_text, body, yaml_text.count("\n") + 2
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    col = len(before) - (before.rfind(b"\n") + 1) + 1
+    return line, col
+
+
+class _CaseReader:
+    """The front-matter schema: one small reader per section."""
+
+    def __init__(self, reader: Reader, config: Config) -> None:
+        self.r = reader
+        self.config = config
+        self.references: list[tuple[str, str, Pos]] = []
+
+    def read(self, root: Node, case_id: str, path: str, body: str, body_line: int) -> Case | None:
+        r = self.r
+        top: dict[str, Callable[[Node], Any]] = {
+            "debtor": self.debtor,
+            "owner": r.text,
+            "tags": r.text_list,
+            "invoices": lambda n: r.sequence(n, self.invoice, what="invoices"),
+            "payments": lambda n: r.sequence(n, self.payment, what="payments"),
+            "disputes": lambda n: r.sequence(n, self.dispute, what="disputes"),
+            "promises": lambda n: r.sequence(n, self.promise, what="promises"),
+            "plans": lambda n: r.sequence(n, self.plan, what="plans"),
+            "hold": self.hold,
+            "closed": self.closed,
+            "policy": self.policy_name,
+        }
+        ok, fields = r.attempt(
+            lambda n: r.mapping(n, top, what="the front matter", required=("debtor",)), root
+        )
+        if not ok or fields is None:
+            return None
+        policy = self._policy(fields.get("policy"))
+        notes, log = contactlog.read_log(body, body_line, policy, r)
+        case = Case(
+            id=case_id, path=path, notes=notes, log=log,
+            **{k: v for k, v in fields.items() if k != "debtor"}, debtor=fields["debtor"],
+        )
+        self._check_references(case)
+        self._check_fallbacks(case, policy)
+        for rule in FILE_CHECKS:
+            for pos, code, message in rule(case):
+                self.r.warning(pos, code, message)
+        return case
+
+    def _policy(self, name: str | None) -> Policy:
+        if name is None:
+            return self.config.policy
+        return self.config.policies.get(name, self.config.policy)
+
+    # -- sections ----------------------------------------------------------
+
+    def debtor(self, node: Node) -> Debtor | None:
+        r = self.r
+        f = r.mapping(node, {
+            "name": r.text, "kind": self.kind, "vat": r.text, "address": r.text,
+            "pec": r.text, "email": r.text, "phone": r.text, "contact": r.text,
+            "cf": r.text, "sdi": r.text,
+        }, what="debtor", required=("name",))
+        return None if f is None else Debtor(**f)
+
+    def kind(self, node: Node) -> str | None:
+        value = self.r.text(node)
+        if value is not None and value not in DEBTOR_KINDS:
+            raise Invalid(node, f"debtor kind must be business, consumer or public, "
+                          f"found {value!r}", "value")
+        return value
+
+    def invoice(self, node: Node) -> Invoice | None:
+        r = self.r
+        f = r.mapping(node, {
+            "number": r.text, "date": r.date, "due": r.date,
+            "amount": r.positive_money, "description": r.text,
+        }, what="an invoice", required=("number", "date", "due", "amount"))
+        if f is None:
+            return None
+        if f["due"] < f["date"]:
+            r.error(f.where("due"), "due-before-date",
+                    f"due date {f['due']} is before the invoice date {f['date']}")
+        return Invoice(**f, pos=f.pos)
+
+    def payment(self, node: Node) -> Payment | None:
+        r = self.r
+        f = r.mapping(node, {
+            "date": r.date, "amount": r.positive_money, "invoice": r.text,
+            "method": r.text, "reference": r.text,
+        }, what="a payment", required=("date", "amount"))
+        if f is None:
+            return None
+        self._note_reference("payment", f)
+        return Payment(**f, pos=f.pos)
+
+    def dispute(self, node: Node) -> Dispute | None:
+        r = self.r
+        f = r.mapping(node, {
+            "invoice": r.text, "opened": r.date, "reason": r.text, "resolved": r.date,
+        }, what="a dispute", required=("opened",))
+        if f is None:
+            return None
+        if "resolved" in f and f["resolved"] < f["opened"]:
+            r.error(f.where("resolved"), "date-order",
+                    f"the dispute is resolved on {f['resolved']}, before it was opened "
+                    f"on {f['opened']}")
+        self._note_reference("dispute", f)
+        return Dispute(**f, pos=f.pos)
+
+    def promise(self, node: Node) -> Promise | None:
+        r = self.r
+        f = r.mapping(node, {"made": r.date, "by": r.date, "amount": r.positive_money},
+                      what="a promise", required=("made", "by"))
+        if f is None:
+            return None
+        if f["by"] < f["made"]:
+            r.error(f.where("by"), "date-order",
+                    f"the promised date {f['by']} is before the promise was made on {f['made']}")
+        return Promise(**f, pos=f.pos)
+
+    def plan(self, node: Node) -> Plan | None:
+        r = self.r
+        f = r.mapping(node, {
+            "agreed": r.date, "confirmed": r.date, "fallback": r.text,
+            "instalments": lambda n: r.sequence(n, self.instalment, what="instalments"),
+        }, what="a plan", required=("agreed", "instalments"))
+        if f is None:
+            return None
+        if not f["instalments"]:
+            r.error(f.where("instalments"), "empty-plan",
+                    "a plan needs at least one instalment: - {due: YYYY-MM-DD, amount: 0.00}")
+            return None
+        return Plan(**f, pos=f.pos)
+
+    def instalment(self, node: Node) -> Instalment | None:
+        r = self.r
+        f = r.mapping(node, {"due": r.date, "amount": r.positive_money},
+                      what="an instalment", required=("due", "amount"))
+        return None if f is None else Instalment(**f, pos=f.pos)
+
+    def hold(self, node: Node) -> Hold | None:
+        r = self.r
+        f = r.mapping(node, {"until": r.date, "reason": r.text}, what="hold",
+                      required=("until",))
+        return None if f is None else Hold(**f, pos=f.pos)
+
+    def closed(self, node: Node) -> Closed | None:
+        r = self.r
+        f = r.mapping(node, {"date": r.date, "reason": r.text}, what="closed",
+                      required=("date",))
+        return None if f is None else Closed(**f, pos=f.pos)
+
+    def policy_name(self, node: Node) -> str | None:
+        name = self.r.text(node)
+        if name is not None and name not in self.config.policies:
+            known = ", ".join(sorted(self.config.policies)) or "none are defined"
+            raise Invalid(node, f"unknown policy {name!r}{did_you_mean(name, self.config.policies)}"
+                          f"; the policies of casebook.yml: {known}", "unknown-policy")
+        return name
+
+    # -- checks across sections of the same file ---------------------------
+
+    def _note_reference(self, kind: str, fields: Fields) -> None:
+        if "invoice" in fields:
+            self.references.append((kind, fields["invoice"], fields.where("invoice")))
+
+    def _check_references(self, case: Case) -> None:
+        numbers = {i.number for i in case.invoices}
+        for kind, number, pos in self.references:
+            if number not in numbers:
+                self.r.error(pos, "unknown-invoice",
+                             f"this {kind} names invoice {number!r}, which is not an invoice "
+                             f"of this case{did_you_mean(number, numbers)}")
+
+    def _check_fallbacks(self, case: Case, policy: Policy) -> None:
+        for plan in case.plans:
+            if plan.fallback is not None and policy.resolve(plan.fallback) is None:
+                self.r.error(plan.pos, "unknown-step",
+                             f"the plan's fallback {plan.fallback!r} is not a step of the "
+                             f"policy; steps: {', '.join(s.id for s in policy.steps)}")
+
+
+
+# -- warnings about one file that hold on any day -------------------------------------
+
+Finding = tuple[Pos, str, str]
+
+
+def payment_before_invoice(case: Case) -> Iterator[Finding]:
+    issued = {i.number: i.date for i in case.invoices}
+    for payment in case.payments:
+        day = issued.get(payment.invoice or "")
+        if day is not None and payment.date < day:
+            yield (payment.pos, "payment-before-invoice",
+                   f"this payment of {payment.date} is dated before invoice "
+                   f"{payment.invoice} was issued on {day}")
+
+
+def overpayment(case: Case) -> Iterator[Finding]:
+    invoiced = sum((i.amount for i in case.invoices), Decimal(0))
+    paid = sum((p.amount for p in case.payments), Decimal(0))
+    if case.payments and paid > invoiced:
+        last = max(case.payments, key=lambda p: (p.date, p.pos.line))
+        yield (last.pos, "overpayment",
+               f"payments total {paid:.2f}, more than the {invoiced:.2f} invoiced; "
+               f"{paid - invoiced:.2f} is not applied to any invoice")
+
+
+FILE_CHECKS: tuple[Callable[[Case], Iterator[Finding]], ...] = (
+    payment_before_invoice, overpayment,
+)
