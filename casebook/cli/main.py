@@ -451,7 +451,7 @@ def _letter_names(policy: Any, root: Path, locale: str) -> list[str]:
     """Every letter that can be named: the ladder's, the other shipped ones, then the casebook's
     own letter templates."""
     from casebook.read.discover import template_dirs
-    from casebook.site.build import EXTRA_LETTERS
+    from casebook.site.letters import EXTRA_LETTERS
 
     names = [s.letter for s in policy.steps if s.letter] + list(EXTRA_LETTERS)
     for folder in template_dirs(root):

@@ -46,13 +46,10 @@ from casebook.site.formats import (
 )
 from casebook.engine.interest import interest_context, interest_for_case
 from casebook.site.letters import (
-    DEMANDING_LETTERS,
-    DOSSIER,
-    PLAN_CONFIRMATION,
-    PROMISE_CONFIRMATION,
-    STATEMENT,
+    EXTRA_LETTERS,
+    LADDER_LETTERS,
     letter_context,
-    unfit,
+    letters_for,
 )
 from casebook.site.letters import place_of as place_of
 from casebook.load.loader import Casebook, Task, case_id, load
@@ -85,8 +82,6 @@ from casebook.site.views import (
 )
 
 OUTPUT_FORMAT = 5  # of `CaseOutput`, kept in the results cache: a change makes the cache stale
-LADDER_LETTERS = (*DEMANDING_LETTERS, DOSSIER)
-EXTRA_LETTERS = (PLAN_CONFIRMATION, PROMISE_CONFIRMATION, STATEMENT)
 
 
 class CaseOutput(NamedTuple):
@@ -251,20 +246,6 @@ class Renderer:
             write_all(fd, text.encode("utf-8"))
         finally:
             os.close(fd)
-
-
-def letters_for(view: CaseView, policy: Policy) -> tuple[str, ...]:
-    """The letters a case can need now, each only if it fits the case as it stands
-    (`letters.unfit`): the next action's, the confirmation of the plan or the promise it
-    awaits, the dossier once the file is with the lawyer, and the account statement while
-    something is owed (a settled case's statement, all zeros, is made on demand)."""
-    wanted = [view.letter] if view.letter is not None else []
-    wanted += [PLAN_CONFIRMATION, PROMISE_CONFIRMATION]
-    if view.status == "legal":
-        wanted.append(DOSSIER)
-    if view.balance > 0:
-        wanted.append(STATEMENT)
-    return tuple(name for name in dict.fromkeys(wanted) if unfit(view, name, policy) is None)
 
 
 def _write(path: Path, text: str) -> None:

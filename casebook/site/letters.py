@@ -33,6 +33,8 @@ DOSSIER = "dossier"
 STATEMENT = "statement"
 PLAN_CONFIRMATION = "plan-confirmation"
 PROMISE_CONFIRMATION = "promise-confirmation"
+LADDER_LETTERS = (*DEMANDING_LETTERS, DOSSIER)
+EXTRA_LETTERS = (PLAN_CONFIRMATION, PROMISE_CONFIRMATION, STATEMENT)
 TERMS = {"formal-notice": 15}  # days to pay; every other letter: 7
 DEFAULT_TERM = 7
 ZERO = Decimal(0)
@@ -67,6 +69,20 @@ def unfit(view: CaseView, name: str, policy: Policy) -> str | None:
     if name == PROMISE_CONFIRMATION:
         return None if view.status == "promise" else _no_promise(view, name, state)
     return None if view.status == "overdue" else f"no {name} {state}"
+
+
+def letters_for(view: CaseView, policy: Policy) -> tuple[str, ...]:
+    """The letters a case can need now, each only if it fits the case as it stands
+    (`letters.unfit`): the next action's, the confirmation of the plan or the promise it
+    awaits, the dossier once the file is with the lawyer, and the account statement while
+    something is owed (a settled case's statement, all zeros, is made on demand)."""
+    wanted = [view.letter] if view.letter is not None else []
+    wanted += [PLAN_CONFIRMATION, PROMISE_CONFIRMATION]
+    if view.status == "legal":
+        wanted.append(DOSSIER)
+    if view.balance > 0:
+        wanted.append(STATEMENT)
+    return tuple(name for name in dict.fromkeys(wanted) if unfit(view, name, policy) is None)
 
 
 def require_fit(view: CaseView, name: str, policy: Policy) -> None:
