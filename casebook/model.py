@@ -11,11 +11,18 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 DebtorKind = Literal["business", "consumer", "public"]
 InterestMethod = Literal["commercial", "legal", "none"]
+RatedMethod = Literal["commercial", "legal"]  # the methods with a rate table
 Imputation = Literal["capital-first", "interest-first"]
+
+#: The one list of debtor kinds: case files, casebook.yml and the CLI read it from here.
+DEBTOR_KINDS: tuple[DebtorKind, ...] = get_args(DebtorKind)
+INTEREST_METHODS: tuple[InterestMethod, ...] = get_args(InterestMethod)
+RATED_METHODS: tuple[RatedMethod, ...] = get_args(RatedMethod)
+IMPUTATIONS: tuple[Imputation, ...] = get_args(Imputation)
 
 CHANNELS: tuple[str, ...] = (
     "phone", "email", "pec", "letter", "registered-letter",
@@ -239,16 +246,29 @@ class RateRow:
 
 @dataclass(frozen=True, kw_only=True)
 class InterestSettings:
-    business: InterestMethod = "commercial"
-    consumer: InterestMethod = "legal"
-    public: InterestMethod = "commercial"
+    """The interest keys of casebook.yml, and the law they are read under.
+
+    A debtor kind's method left at `None` is the one the law gives that kind
+    (`casebook.engine.law`); the rows of each `*_rates` table are added to the law's own.
+    """
+
+    business: InterestMethod | None = None
+    consumer: InterestMethod | None = None
+    public: InterestMethod | None = None
     imputation: Imputation = "capital-first"
     commercial_rates: tuple[RateRow, ...] = ()
     legal_rates: tuple[RateRow, ...] = ()
+    law: str = "it"  # a key of casebook.engine.law.LAWS; casebook.yml has no key for it yet
 
-    def method_for(self, kind: DebtorKind) -> InterestMethod:
-        method: InterestMethod = getattr(self, kind)
+    def chosen(self, kind: DebtorKind) -> InterestMethod | None:
+        """The method casebook.yml sets for `kind`, or None: the law's."""
+        method: InterestMethod | None = getattr(self, kind)
         return method
+
+    def extra_rates(self, method: RatedMethod) -> tuple[RateRow, ...]:
+        """The rows casebook.yml adds to the law's table for `method`."""
+        rows: tuple[RateRow, ...] = getattr(self, f"{method}_rates")
+        return rows
 
 
 @dataclass(frozen=True, kw_only=True)

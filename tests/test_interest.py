@@ -16,16 +16,16 @@ from casebook.engine.interest import (
     InterestContext,
     Segment,
     case_interest,
-    covered_to,
     interest_context,
     interest_for_case,
-    merge_rates,
-    rate_on,
     segments,
-    shipped_rates,
     simple_interest,
 )
+from casebook.engine.law import LAWS, Law, RateTable
+from casebook.engine.law.it import ITALY, covered_to, shipped_rates
+from casebook.engine.law.tables import carried_forward, merge_rates, rate_on
 from casebook.model import (
+    DEBTOR_KINDS,
     Case,
     Debtor,
     DebtorKind,
@@ -579,3 +579,107 @@ def test_the_commercial_table_is_not_carried_forward() -> None:
     assert result.interest_to == date(2026, 6, 30)
     assert [s.last for s in result.invoice("1").segments] == [date(2026, 6, 30)]
     assert not result.provisional
+
+
+# --- the law is a seam: a second country is one Law and one registry entry ----------------
+
+FLAT = RateTable(method="commercial", months=12, carried=False, published="the Flatland Gazette")
+
+
+def flat_rows() -> tuple[tuple[RateRow, ...], ...]:
+    return ((RateRow(start=date(2025, 1, 1), rate=D("5"), source="Flatland Gazette 1/2025"),),)
+
+
+def no_compensation(kind: DebtorKind, method: str) -> Decimal:
+    return D(0)
+
+
+FLATLAND = Law(
+    code="xx",
+    name="Flatland: a flat 5 % a year, no compensation",
+    methods=tuple((kind, "commercial") for kind in DEBTOR_KINDS),
+    tables=(FLAT,),
+    compensation=no_compensation,
+    shipped=flat_rows,
+)
+
+
+def consumer_case(*payments: Payment) -> Case:
+    return Case(id="rossi", path="cases/rossi.md", debtor=Debtor(name="Rossi", kind="consumer"),
+                invoices=(inv("1", date(2025, 3, 31), "1000.00"),), payments=payments)
+
+
+def test_a_case_under_a_second_law_registered_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(LAWS, "xx", FLATLAND)
+    context = interest_context(InterestSettings(law="xx"), date(2025, 12, 31))
+    result = interest_for_case(consumer_case(pay(date(2025, 6, 30), "200.00")), context)
+    # Apr 1 – Jun 30: 1000 × 5 × 91 / 36500 = 12.465… → 12.47;
+    # Jul 1 – Dec 31 on 800: 800 × 5 × 184 / 36500 = 20.164… → 20.16; paid late, yet no EUR 40
+    assert result.invoice("1").segments == (
+        seg(date(2025, 4, 1), date(2025, 6, 30), 91, "1000.00", "5", "12.47"),
+        seg(date(2025, 7, 1), date(2025, 12, 31), 184, "800.00", "5", "20.16"),
+    )
+    assert (result.method, result.interest, result.compensation) == ("commercial", D("32.63"), 0)
+    assert (result.claim, context.warning) == (D("832.63"), None)
+    italian = interest_for_case(consumer_case(), interest_context(InterestSettings(),
+                                                                  date(2025, 12, 31)))
+    assert (italian.method, italian.compensation) == ("legal", D(0))
+
+
+def test_a_second_law_warns_with_its_own_source_and_refuses_a_method_it_lacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(LAWS, "xx", FLATLAND)
+    context = interest_context(InterestSettings(law="xx"), date(2026, 3, 31))
+    assert context.interest_to_for("commercial") == date(2025, 12, 31)
+    assert context.warning == (
+        "no commercial rate is known from 2026-01-01: commercial interest is computed to "
+        "2025-12-31; add a row `{from: 2026-01-01, rate: …, source: …}` under interest: "
+        "commercial_rates: in casebook.yml with the rate of the Flatland Gazette"
+    )
+    with pytest.raises(ValueError, match="no rate table under the law of 'xx'"):
+        interest_context(InterestSettings(law="xx", consumer="legal"), date(2026, 3, 31))
+    with pytest.raises(KeyError, match="no law 'yy'; known: it, xx"):
+        interest_context(InterestSettings(law="yy"), date(2026, 3, 31))
+
+
+def test_italy_is_the_default_law_and_gives_each_debtor_kind_a_method() -> None:
+    context = interest_context(InterestSettings(), date(2025, 12, 31))
+    assert context.law is ITALY is LAWS[InterestSettings().law]
+    assert {kind: context.method_for(kind) for kind in DEBTOR_KINDS} == {
+        "business": "commercial", "consumer": "legal", "public": "commercial"}
+    assert {kind: ITALY.compensation(kind, "commercial") for kind in DEBTOR_KINDS} == dict.fromkeys(
+        DEBTOR_KINDS, D("40.00"))
+    assert ITALY.compensation("business", "legal") == ITALY.compensation("public", "none") == 0
+
+
+def test_casebook_yml_overrides_the_laws_method_for_the_kinds_it_names() -> None:
+    from casebook.read.config import read_config
+
+    settings = read_config(b"interest: {consumer: commercial}\n").config.interest
+    assert [settings.chosen(kind) for kind in DEBTOR_KINDS] == [None, "commercial", None]
+    context = interest_context(settings, date(2025, 12, 31))
+    assert [context.method_for(kind) for kind in DEBTOR_KINDS] == ["commercial"] * 3
+    assert read_config(None).config.interest == InterestSettings()
+
+
+@pytest.mark.parametrize("law", sorted(LAWS))
+def test_every_law_gives_every_debtor_kind_a_method_it_has_a_table_for(law: str) -> None:
+    methods = dict(LAWS[law].methods)
+    assert set(methods) == set(DEBTOR_KINDS)
+    assert all(LAWS[law].offers(method) for method in methods.values())
+    assert len(LAWS[law].shipped()) == len(LAWS[law].tables)
+
+
+def test_a_rate_table_reads_any_period_that_divides_the_year() -> None:
+    quarter = RateTable(method="legal", months=3, carried=True, published="x")
+    assert quarter.period_start(date(2025, 8, 15)) == date(2025, 7, 1)
+    assert quarter.next_period(date(2025, 11, 30)) == date(2026, 1, 1)
+    rows = (RateRow(start=date(2025, 4, 1), rate=D("2")),)
+    assert quarter.covered_to(rows) == date(2025, 6, 30)
+    (carried,) = carried_forward(quarter, rows, date(2025, 9, 30))
+    assert (carried.row.start, carried.row.provisional) == (date(2025, 7, 1), True)
+    assert carried.message.startswith("the legal rate for 2025-07 is not in the tables yet: "
+                                      "the 2025-04 rate (2.00 %) is used, provisional; ")
+    with pytest.raises(ValueError, match="must divide the year"):
+        RateTable(method="legal", months=5, carried=False, published="x")

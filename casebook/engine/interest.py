@@ -1,10 +1,11 @@
-"""Late-payment interest, the EUR 40 compensation and the totals of a case (SPEC 6).
+"""Late-payment interest, compensation and the totals of a case (SPEC 6), under any law.
 
 This module owns the interest segments of each invoice, the imputation of payments to interest
-or capital, and the totals a letter or an export shows; the rate tables and where each one ends
-belong to `rates`. It never reads the clock, the environment or any file, never uses binary
-floating point, and never decides balances: the order in which payments reach invoices belongs
-to `allocation`.
+or capital, and the totals a letter or an export shows: country-neutral arithmetic. Which method
+a debtor gets, the rate tables and where each one ends, and the compensation per invoice come
+from the `Law` the context carries (`casebook.engine.law`). It never names a country or a
+statute, never reads the clock, the environment or any file, never uses binary floating point,
+and never decides balances: the order in which payments reach invoices belongs to `allocation`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,11 @@ from casebook.engine.allocation import (
     payment_targets,
     payments_in_order,
 )
-from casebook.engine.law.it import InterestContext as InterestContext
-from casebook.engine.law.it import RateGap as RateGap
-from casebook.engine.law.it import covered_to as covered_to
-from casebook.engine.law.it import interest_context as interest_context
-from casebook.engine.law.it import merge_rates as merge_rates
-from casebook.engine.law.it import rate_on as rate_on
-from casebook.engine.law.it import row_on, start_gap
-from casebook.engine.law.it import shipped_rates as shipped_rates
+from casebook.engine.law import interest_context as interest_context
+from casebook.engine.law.base import RateTable
+from casebook.engine.law.tables import InterestContext as InterestContext
+from casebook.engine.law.tables import RateGap as RateGap
+from casebook.engine.law.tables import row_on, start_gap
 from casebook.model import (
     Case,
     DebtorKind,
@@ -40,7 +38,6 @@ from casebook.model import (
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-COMPENSATION = Decimal("40.00")  # D.Lgs. 231/2002 art. 6 c.2, per invoice
 ONE_DAY = timedelta(days=1)
 
 
@@ -57,7 +54,7 @@ class Segment:
     capital: Decimal
     rate: Decimal
     amount: Decimal  # rounded half-up to cents
-    provisional: bool = False  # at a legal rate carried into a year with no row yet
+    provisional: bool = False  # at a rate carried into a period with no row yet
 
 
 def simple_interest(capital: Decimal, rate: Decimal, days: int) -> Decimal:
@@ -177,7 +174,7 @@ def _impute(
     for index, payment in payments_in_order(payments, context.until):
         reached = payment_targets(bills, payment.invoice, by_due)
         left = payment.amount
-        if interest_first:  # art. 1194 c.c.: each invoice's interest, then its capital
+        if interest_first:  # each invoice's interest, then its capital
             for k in reached:
                 if left <= 0:  # used up: the rest would take nothing
                     break
@@ -221,7 +218,7 @@ class InvoiceInterest:
 
     @property
     def provisional(self) -> bool:
-        """Some of the interest is at a legal rate carried into a year with no row yet."""
+        """Some of the interest is at a rate carried into a period with no row yet."""
         return any(part.provisional for part in self.segments)
 
 
@@ -268,7 +265,7 @@ class CaseInterest:
 
     @property
     def provisional(self) -> bool:
-        """Some of the interest is at a legal rate carried into a year with no row yet."""
+        """Some of the interest is at a rate carried into a period with no row yet."""
         return any(item.provisional for item in self.invoices)
 
 
@@ -279,7 +276,7 @@ def case_interest(
     context: InterestContext,
 ) -> CaseInterest:
     """Interest, compensation and claim of one debtor's invoices at `context.until`."""
-    method = context.settings.method_for(kind)
+    method = context.method_for(kind)
     rows = context.rates(method)
     interest_to = context.interest_to_for(method)
     ledgers = [
@@ -298,7 +295,7 @@ def case_interest(
         imputation=context.settings.imputation,
         until=context.until,
         interest_to=interest_to,
-        invoices=tuple(_result(ledger, method, context) for ledger in ledgers),
+        invoices=tuple(_result(ledger, kind, method, context) for ledger in ledgers),
         unapplied=unapplied,
     )
 
@@ -307,7 +304,9 @@ def interest_for_case(case: Case, context: InterestContext) -> CaseInterest:
     return case_interest(case.invoices, case.payments, case.debtor.kind, context)
 
 
-def _result(ledger: _Ledger, method: InterestMethod, context: InterestContext) -> InvoiceInterest:
+def _result(
+    ledger: _Ledger, kind: DebtorKind, method: InterestMethod, context: InterestContext
+) -> InvoiceInterest:
     invoice = ledger.invoice
     parts = ledger.segments(ledger.interest_to)
     overdue = ledger.capital > 0 and invoice.due < context.until
@@ -324,18 +323,18 @@ def _result(ledger: _Ledger, method: InterestMethod, context: InterestContext) -
         capital=ledger.capital,
         overdue=overdue,
         last_payment=last_payment,
-        compensation=COMPENSATION if method == "commercial" and (overdue or late) else ZERO,
+        compensation=context.compensation(kind, method) if overdue or late else ZERO,
         imputed=tuple(ledger.imputed),
-        gap=_invoice_gap(ledger, method),
+        gap=None if method == "none" else _invoice_gap(ledger, context.table(method)),
     )
 
 
-def _invoice_gap(ledger: _Ledger, method: InterestMethod) -> RateGap | None:
+def _invoice_gap(ledger: _Ledger, table: RateTable) -> RateGap | None:
     """The days after due, before the table's first row, on which capital was owed."""
-    if method == "none" or not ledger.rows:
+    if not ledger.rows:
         return None
     first = ledger.invoice.due + ONE_DAY
     last = min(ledger.rows[0].start - ONE_DAY, ledger.interest_to)
     if first > last or _capital_on(ledger.timeline, first) <= 0:
         return None
-    return start_gap(method, ledger.invoice.number, first, last)
+    return start_gap(table, ledger.invoice.number, first, last)

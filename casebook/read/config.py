@@ -15,7 +15,19 @@ from typing import Any
 from yaml.nodes import Node
 
 from casebook.diagnostics import Diagnostic, did_you_mean
-from casebook.model import Config, Creditor, InterestSettings, Policy, Pos, RateRow, Step
+from casebook.model import (
+    DEBTOR_KINDS,
+    IMPUTATIONS,
+    INTEREST_METHODS,
+    RATED_METHODS,
+    Config,
+    Creditor,
+    InterestSettings,
+    Policy,
+    Pos,
+    RateRow,
+    Step,
+)
 from casebook.read.datafiles import read_data
 from casebook.read.yamlread import (
     AnyKey,
@@ -30,7 +42,6 @@ from casebook.read.yamlread import (
 CONFIG_NAME = "casebook.yml"
 OFF = "__off__"  # an explicit `null`: the rule is turned off
 STEP_KEYS = ("plan_fallback", "stalling_step", "direct_contact_before")
-METHODS = ("commercial", "legal", "none")
 
 
 @dataclass(frozen=True)
@@ -161,14 +172,15 @@ class _Schema:
         r = self.r
 
         def method(n: Node) -> str | None:
-            return self.choice(n, METHODS, "the interest method")
+            return self.choice(n, INTEREST_METHODS, "the interest method")
+
+        def rates(key: str) -> Callable[[Node], tuple[RateRow, ...]]:
+            return lambda n: r.sequence(n, self.rate, what=key)
 
         return r.mapping(node, {
-            "business": method, "consumer": method, "public": method,
-            "imputation": lambda n: self.choice(
-                n, ("capital-first", "interest-first"), "imputation"),
-            "commercial_rates": lambda n: r.sequence(n, self.rate, what="commercial_rates"),
-            "legal_rates": lambda n: r.sequence(n, self.rate, what="legal_rates"),
+            **dict.fromkeys(DEBTOR_KINDS, method),
+            "imputation": lambda n: self.choice(n, IMPUTATIONS, "imputation"),
+            **{key: rates(key) for key in (f"{m}_rates" for m in RATED_METHODS)},
         }, what="interest")
 
     def rate(self, node: Node) -> RateRow | None:
