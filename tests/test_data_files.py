@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 import casebook
-from casebook.engine.interest import shipped_rates
+from casebook.engine.law.it import shipped_rates
 from casebook.read import datafiles
 from casebook.read.config import _default_fields
-from casebook.read.datafiles import DataFileError, plain, read_data, read_text
+from casebook.read.datafiles import DataFileError, data_path, plain, read_data, read_text
+from casebook.site.letter_registry import read_registry, registry
 from casebook.site.render import labels
 
 DATA = Path(casebook.__file__).parent / "data"
@@ -28,7 +29,7 @@ LEGAL = [  # art. 1284 c.c., one row per decree (domain/law-it.md section 2)
 
 
 def test_the_data_folder_holds_yaml_files_only() -> None:
-    assert {"defaults.yml", "labels.yml", "rates.yml"} <= set(FILES)
+    assert {"defaults.yml", "labels.yml", "letters.yml", "rates.yml"} <= set(FILES)
     assert all(name.endswith(".yml") for name in FILES)
 
 
@@ -55,6 +56,7 @@ LOADERS: dict[str, Callable[[], object]] = {
     "rates.yml": shipped_rates.__wrapped__,
     "labels.yml": lambda: labels.__wrapped__("en"),
     "defaults.yml": _default_fields.__wrapped__,
+    "letters.yml": registry.__wrapped__,
 }
 
 
@@ -77,3 +79,34 @@ def test_rates_has_one_table_of_each_kind_with_every_row_sourced() -> None:
     assert all("ECB " in row.source for row in commercial)
     assert {row.rate for row in commercial} >= {Decimal("8.75"), Decimal("10.15")}
     assert commercial[0].start == date(2013, 1, 1)
+
+
+def _letters_with(old: str, new: str, word: str) -> tuple[str, int, int]:
+    """letters.yml with the first `old` replaced by `new`, and the 1-based line and column of
+    `word` in it."""
+    text = datafiles.data_text("letters.yml")
+    at = text.index(old)
+    text = text[:at] + new + text[at + len(old):]
+    where = text.index(word, at)
+    return text, text.count("\n", 0, where) + 1, where - text.rfind("\n", 0, where)
+
+
+@pytest.mark.parametrize(("old", "new", "word", "message"), [
+    ("overdue]", "overdew]", "overdew",
+     "unknown condition 'overdew' in fits (did you mean 'overdue'?)"),
+    ("[something-owed]", "[always]", "always",
+     "unknown condition 'always' in offered; one of: next-action, with-the-lawyer, "),
+    ("invoices: all-open", "invoices: all-opened", "all-opened",
+     "unknown invoices 'all-opened' (did you mean 'all-open'?)"),
+    ("kind: extra", "kind: bonus", "bonus", "unknown kind 'bonus'; one of: step, dossier, extra"),
+    ("name: statement", "name: reminder", "reminder",
+     "the letter 'reminder' is listed twice (first at line "),
+])
+def test_a_bad_name_in_the_letters_registry_is_refused_where_it_stands(
+    old: str, new: str, word: str, message: str
+) -> None:
+    text, line, col = _letters_with(old, new, word)
+    with pytest.raises(DataFileError) as refused:
+        read_text(text, data_path("letters.yml"), read_registry)
+    assert str(refused.value).startswith(
+        f"casebook/data/letters.yml:{line}:{col}: error: {message}")

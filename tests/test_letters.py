@@ -8,15 +8,19 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from casebook.cli.main import main
 from casebook.load.loader import load_cases
 from casebook.read.casefile import read_case
 from casebook.read.config import read_config
-from casebook.site.build import Renderer
+from casebook.read.datafiles import plain, read_data
+from casebook.site.letter_registry import registry
+from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, TERMS, rule_for
+from casebook.site.pages import Renderer
 from casebook.site.views import CaseView
-from tests.conftest import diagnose, write_casebook
+from tests.conftest import ROOT, diagnose, write_casebook
 
 CONFIG = """\
 creditor:
@@ -343,3 +347,42 @@ def test_small_slips_of_wording(tmp_path: Path) -> None:
     (root / "casebook.yml").write_text(CONFIG.replace("amministrazione@", "crediti@"))
     text = " ".join(letter(root, "rossi", "written-reminder", WORKED_DAY).split())
     assert "scrivendo a crediti@esempio.it" in text
+
+
+# -- the registry of letters (data/letters.yml) --------------------------------------------------
+
+SHIPPED = ROOT / "casebook" / "templates" / "letters"
+
+
+@pytest.mark.parametrize("name", [rule.name for rule in registry().letters])
+def test_every_letter_of_the_registry_has_its_four_templates_and_its_title(name: str) -> None:
+    titles = read_data("labels.yml", plain)
+    for locale in ("it", "en"):
+        for fmt in ("html", "txt"):
+            assert (SHIPPED / locale / f"{name}.{fmt}").is_file(), (locale, fmt)
+        assert titles[locale].get(f"letter.{name}"), locale
+
+
+def test_every_shipped_letter_template_is_in_the_registry() -> None:
+    for locale in ("it", "en"):
+        shipped = {p.stem for p in (SHIPPED / locale).iterdir() if not p.name.startswith("_")}
+        assert shipped == {rule.name for rule in registry().letters}, locale
+
+
+def test_the_registry_keeps_the_letters_their_order_and_their_days() -> None:
+    assert LADDER_LETTERS == ("reminder", "written-reminder", "final-notice", "formal-notice",
+                              "dossier")
+    assert EXTRA_LETTERS == ("plan-confirmation", "promise-confirmation", "statement")
+    days = {name: TERMS[name] for name in (*LADDER_LETTERS, *EXTRA_LETTERS)}
+    assert days == {"reminder": 7, "written-reminder": 7, "final-notice": 7,
+                    "formal-notice": 15, "dossier": 7, "plan-confirmation": 7,
+                    "promise-confirmation": 7, "statement": 7}
+
+
+def test_a_letter_of_the_casebooks_own_asks_for_payment_only_as_a_step() -> None:
+    policy = read_config(None).config.policy
+    assert rule_for("thanks", policy).fits == ("not-with-lawyer",)
+    first = dataclasses.replace(policy.steps[0], letter="thanks")
+    own_step = dataclasses.replace(policy, steps=(first, *policy.steps[1:]))
+    assert rule_for("thanks", own_step).fits == ("not-with-lawyer", "not-closed", "overdue")
+    assert rule_for("thanks", own_step).days == 7
