@@ -22,7 +22,7 @@ from casebook.cli.main import main
 from casebook.model import Dispute, LogEntry, Payment, Promise
 from casebook.read.casefile import read_case
 from casebook.read.config import read_config
-from casebook.write import edit
+from casebook.write import edit, readback, values
 
 TODAY = date(2026, 11, 20)
 CONFIG = read_config(None).config
@@ -285,7 +285,7 @@ def test_an_edit_inserts_only_the_new_text(name: str, section: str, newline: str
     assert after.endswith("\n") == before.endswith("\n")
     edited = parse(after)
     assert errors(edited) == []
-    assert edit.verify(parsed, edited, section, ITEMS[section]) == []
+    assert readback.verify(parsed, edited, section, ITEMS[section]) == []
 
 
 SMALL = 'debtor: {{name: x}}\ninvoices: [{{number: "2026/101", date: 2026-06-01, \
@@ -312,7 +312,7 @@ def test_more_list_layouts(payments: str, expected: str) -> None:
     before = "---\n" + SMALL.format(payments) + "---\n"
     after = edit.insert_payment(before, PAYMENT)
     assert after == "---\n" + SMALL.format(expected) + "---\n"
-    edit.verify(parse(before), parse(after), "payments", PAYMENT)
+    readback.verify(parse(before), parse(after), "payments", PAYMENT)
 
 
 def test_a_byte_order_mark_stays() -> None:
@@ -320,7 +320,7 @@ def test_a_byte_order_mark_stays() -> None:
     after = edit.insert_payment(before, PAYMENT)
     assert after.startswith("\ufeff---\n") and after.count("\ufeff") == 1
     assert changes(before, after)[1] == ["- " + FLOW_PAYMENT]
-    edit.verify(parse(before), parse(after), "payments", PAYMENT)
+    readback.verify(parse(before), parse(after), "payments", PAYMENT)
 
 
 def test_a_block_scalar_at_the_end_of_the_list_keeps_its_lines() -> None:
@@ -328,14 +328,14 @@ def test_a_block_scalar_at_the_end_of_the_list_keeps_its_lines() -> None:
                           "    reference: |\n      CRO 1\n      CRO 2\n\n")
     after = edit.insert_payment(before, PAYMENT)
     assert changes(before, after) == ([], BLOCK_PAYMENT, "      CRO 2")
-    edit.verify(parse(before), parse(after), "payments", PAYMENT)
+    readback.verify(parse(before), parse(after), "payments", PAYMENT)
 
 
 def test_non_ascii_text_before_the_place_keeps_columns_right() -> None:
     before = FLOW_LISTS.replace("reason: late", "reason: perché è così 😀")
     after = edit.insert_dispute(before, DISPUTE)
     assert "reason: perché è così 😀, resolved: 2026-08-09}, " + FLOW_DISPUTE + " ]" in after
-    edit.verify(parse(before), parse(after), "disputes", DISPUTE)
+    readback.verify(parse(before), parse(after), "disputes", DISPUTE)
 
 
 def test_free_text_is_quoted_only_when_it_must_be() -> None:
@@ -348,7 +348,7 @@ def test_free_text_is_quoted_only_when_it_must_be() -> None:
     for word in ("true", "null", "# x", "a, b", "[x]", "x #y", "tab\there", "'q'", " pad"):
         item = Dispute(opened=TODAY, reason=word)
         edited = parse(edit.insert_dispute(SPEC, item))
-        assert edit.verify(parse(SPEC), edited, "disputes", item) == []
+        assert readback.verify(parse(SPEC), edited, "disputes", item) == []
 
 
 # -- the safety net: what would not read back as written is refused -------------------------
@@ -361,31 +361,31 @@ def test_free_text_is_quoted_only_when_it_must_be() -> None:
 ])
 def test_a_message_that_would_change_the_log_structure_is_refused(note: str) -> None:
     entry = LogEntry(date=TODAY, channel="phone", note=note)
-    with pytest.raises(edit.Refused, match="would not read back"):
-        edit.verify(parse(SPEC), parse(edit.insert_log(SPEC, entry)), "log", entry)
+    with pytest.raises(values.Refused, match="would not read back"):
+        readback.verify(parse(SPEC), parse(edit.insert_log(SPEC, entry)), "log", entry)
 
 
 def test_a_file_ending_inside_a_code_block_is_refused() -> None:
     before = SPEC + "```\ncode, never closed\n"
-    with pytest.raises(edit.Refused, match="would not read back"):
-        edit.verify(parse(before), parse(edit.insert_log(before, ENTRY)), "log", ENTRY)
+    with pytest.raises(values.Refused, match="would not read back"):
+        readback.verify(parse(before), parse(edit.insert_log(before, ENTRY)), "log", ENTRY)
 
 
 def test_front_matter_that_does_not_read_back_as_old_plus_new_is_refused() -> None:
     other = Payment(date=TODAY, amount=Decimal("250.01"), invoice="2026/101")
-    with pytest.raises(edit.Refused, match="would not read back as written in 'payments'"):
-        edit.verify(parse(SPEC), parse(edit.insert_payment(SPEC, other)), "payments", PAYMENT)
+    with pytest.raises(values.Refused, match="would not read back as written in 'payments'"):
+        readback.verify(parse(SPEC), parse(edit.insert_payment(SPEC, other)), "payments", PAYMENT)
     moved = SPEC.replace("owner: luca", "owner: someone")
-    with pytest.raises(edit.Refused, match="would not read back"):
-        edit.verify(parse(SPEC), parse(edit.insert_payment(moved, PAYMENT)), "payments",
+    with pytest.raises(values.Refused, match="would not read back"):
+        readback.verify(parse(SPEC), parse(edit.insert_payment(moved, PAYMENT)), "payments",
                     PAYMENT)
 
 
 def test_a_new_error_is_refused() -> None:
     payment = Payment(date=TODAY, amount=Decimal(1), invoice="nope")
     before = parse(SPEC)
-    with pytest.raises(edit.Refused, match=r"(?s)would not validate.*not an invoice of this"):
-        edit.verify(before, parse(edit.insert_payment(SPEC, payment)), "payments", payment)
+    with pytest.raises(values.Refused, match=r"(?s)would not validate.*not an invoice of this"):
+        readback.verify(before, parse(edit.insert_payment(SPEC, payment)), "payments", payment)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -395,7 +395,7 @@ def test_a_new_error_is_refused() -> None:
     ("---\ndebtor: {name: x}\npayments: []\npayments: []\n---\n", "twice"),
 ])
 def test_front_matter_casebook_cannot_add_to_is_refused(text: str, message: str) -> None:
-    with pytest.raises(edit.Refused, match=message):
+    with pytest.raises(values.Refused, match=message):
         edit.insert_payment(text, PAYMENT)
 
 
@@ -404,20 +404,20 @@ def test_front_matter_casebook_cannot_add_to_is_refused(text: str, message: str)
     ("1.234", "not an amount"), ("1e3", "not an amount"), ("NaN", "not an amount"),
 ])
 def test_bad_amounts_are_refused(text: str, message: str) -> None:
-    with pytest.raises(edit.Refused, match=message):
-        edit.parse_amount(text)
+    with pytest.raises(values.Refused, match=message):
+        values.parse_amount(text)
 
 
 def test_amounts_are_exact() -> None:
-    assert edit.parse_amount(" 97.1 ") == Decimal("97.1")
-    assert f"{edit.parse_amount('1220')}" == "1220"
+    assert values.parse_amount(" 97.1 ") == Decimal("97.1")
+    assert f"{values.parse_amount('1220')}" == "1220"
     assert edit.insert_promise(SPEC, Promise(made=TODAY, by=TODAY, amount=Decimal("97.1"))) \
         .count("    amount: 97.10\n") == 1
 
 
 def test_messages_from_the_editor_lose_their_comment_lines() -> None:
-    assert edit.strip_comments("Called.\n# a comment\n\nMore.\n#\n") == "Called.\n\nMore."
-    assert edit.clean_note("\r\n  \r\nCalled.  \r\nMore.\r\n\r\n") == "Called.\nMore."
+    assert values.strip_comments("Called.\n# a comment\n\nMore.\n#\n") == "Called.\n\nMore."
+    assert values.clean_note("\r\n  \r\nCalled.  \r\nMore.\r\n\r\n") == "Called.\nMore."
 
 
 # -- the commands ------------------------------------------------------------------------

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from casebook.cli.main import main
-from casebook.history.facts import diff_cases, file_history
+from casebook.history.diff import diff_cases
+from casebook.history.facts import file_history
 from casebook.model import Case
 from casebook.read.casefile import read_case
 from casebook.read.config import read_config

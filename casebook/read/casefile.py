@@ -8,7 +8,7 @@ day or the whole casebook live in `checks`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,6 +17,7 @@ from yaml.nodes import Node
 
 from casebook.diagnostics import Diagnostic, Severity, did_you_mean
 from casebook.model import (
+    DEBTOR_KINDS,
     Case,
     Closed,
     Config,
@@ -32,11 +33,10 @@ from casebook.model import (
     Promise,
 )
 from casebook.read import contactlog
-from casebook.read.yamlread import Fields, Invalid, Reader, YamlSyntaxError, compose
+from casebook.read.yamlread import Fields, Invalid, Read, Reader, YamlSyntaxError, compose
 
 MAX_BYTES = 1 << 20
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
-DEBTOR_KINDS = ("business", "consumer", "public")
 
 
 @dataclass(frozen=True)
@@ -108,32 +108,45 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
+#: The fields of a case that no key of the front matter fills, and where they come from
+#: (`*.name`: that field of every class).
+NOT_KEYS: Mapping[str, str] = {
+    "Case.id": "the file's path under cases/, without .md (read.discover.case_id)",
+    "Case.path": "the file's path, relative to the casebook root",
+    "Case.notes": "the Markdown before the first dated heading (read.contactlog)",
+    "Case.log": "the dated headings of the body and the notes under them (read.contactlog)",
+    **dict.fromkeys(("LogEntry.date", "LogEntry.channel", "LogEntry.step", "LogEntry.title"),
+                    "a dated heading of the body: `## date channel step — title`"),
+    "LogEntry.note": "the Markdown under a dated heading",
+    "*.pos": "the line and column where the item starts, for diagnostics",
+}
+
+
+def front_matter_keys(config: Config) -> dict[type, frozenset[str]]:
+    """For each model class, the keys the front matter may hold for it."""
+    reader = _CaseReader(Reader(""), config)
+    return {cls: frozenset(reader.keys(cls)) for cls in SCHEMA}
+
+
 class _CaseReader:
-    """The front-matter schema: one small reader per section."""
+    """Reads the front matter by `SCHEMA`: one small reader per section, and the checks across
+    sections of the file."""
 
     def __init__(self, reader: Reader, config: Config) -> None:
         self.r = reader
         self.config = config
         self.references: list[tuple[str, str, Pos]] = []
 
+    def keys(self, cls: type) -> dict[str, Read[Any]]:
+        """The front matter's keys for a model class and how each value is read (`SCHEMA`).
+        Made for each use, never kept: kept, its bound methods would make the reader a cycle
+        that only the garbage collector frees."""
+        return SCHEMA[cls](self, self.r)
+
     def read(self, root: Node, case_id: str, path: str, body: str, body_line: int) -> Case | None:
         r = self.r
-        top: dict[str, Callable[[Node], Any]] = {
-            "debtor": self.debtor,
-            "owner": r.text,
-            "tags": r.text_list,
-            "invoices": lambda n: r.sequence(n, self.invoice, what="invoices"),
-            "payments": lambda n: r.sequence(n, self.payment, what="payments"),
-            "disputes": lambda n: r.sequence(n, self.dispute, what="disputes"),
-            "promises": lambda n: r.sequence(n, self.promise, what="promises"),
-            "plans": lambda n: r.sequence(n, self.plan, what="plans"),
-            "hold": self.hold,
-            "closed": self.closed,
-            "policy": self.policy_name,
-        }
-        ok, fields = r.attempt(
-            lambda n: r.mapping(n, top, what="the front matter", required=("debtor",)), root
-        )
+        ok, fields = r.attempt(lambda n: r.mapping(n, self.keys(Case), what="the front matter",
+                                                   required=("debtor",)), root)
         if not ok or fields is None:
             return None
         policy = self._policy(fields.get("policy"))
@@ -158,26 +171,20 @@ class _CaseReader:
 
     def debtor(self, node: Node) -> Debtor | None:
         r = self.r
-        f = r.mapping(node, {
-            "name": r.text, "kind": self.kind, "vat": r.text, "address": r.text,
-            "pec": r.text, "email": r.text, "phone": r.text, "contact": r.text,
-            "cf": r.text, "sdi": r.text,
-        }, what="debtor", required=("name",))
+        f = r.mapping(node, self.keys(Debtor), what="debtor", required=("name",))
         return None if f is None else Debtor(**f)
 
     def kind(self, node: Node) -> str | None:
         value = self.r.text(node)
         if value is not None and value not in DEBTOR_KINDS:
-            raise Invalid(node, f"debtor kind must be business, consumer or public, "
+            raise Invalid(node, f"debtor kind must be {_either(DEBTOR_KINDS)}, "
                           f"found {value!r}", "value")
         return value
 
     def invoice(self, node: Node) -> Invoice | None:
         r = self.r
-        f = r.mapping(node, {
-            "number": r.text, "date": r.date, "due": r.date,
-            "amount": r.positive_money, "description": r.text,
-        }, what="an invoice", required=("number", "date", "due", "amount"))
+        f = r.mapping(node, self.keys(Invoice), what="an invoice",
+                      required=("number", "date", "due", "amount"))
         if f is None:
             return None
         if f["due"] < f["date"]:
@@ -187,10 +194,7 @@ class _CaseReader:
 
     def payment(self, node: Node) -> Payment | None:
         r = self.r
-        f = r.mapping(node, {
-            "date": r.date, "amount": r.positive_money, "invoice": r.text,
-            "method": r.text, "reference": r.text,
-        }, what="a payment", required=("date", "amount"))
+        f = r.mapping(node, self.keys(Payment), what="a payment", required=("date", "amount"))
         if f is None:
             return None
         self._note_reference("payment", f)
@@ -198,9 +202,7 @@ class _CaseReader:
 
     def dispute(self, node: Node) -> Dispute | None:
         r = self.r
-        f = r.mapping(node, {
-            "invoice": r.text, "opened": r.date, "reason": r.text, "resolved": r.date,
-        }, what="a dispute", required=("opened",))
+        f = r.mapping(node, self.keys(Dispute), what="a dispute", required=("opened",))
         if f is None:
             return None
         if "resolved" in f and f["resolved"] < f["opened"]:
@@ -212,8 +214,7 @@ class _CaseReader:
 
     def promise(self, node: Node) -> Promise | None:
         r = self.r
-        f = r.mapping(node, {"made": r.date, "by": r.date, "amount": r.positive_money},
-                      what="a promise", required=("made", "by"))
+        f = r.mapping(node, self.keys(Promise), what="a promise", required=("made", "by"))
         if f is None:
             return None
         if f["by"] < f["made"]:
@@ -223,10 +224,7 @@ class _CaseReader:
 
     def plan(self, node: Node) -> Plan | None:
         r = self.r
-        f = r.mapping(node, {
-            "agreed": r.date, "confirmed": r.date, "fallback": r.text,
-            "instalments": lambda n: r.sequence(n, self.instalment, what="instalments"),
-        }, what="a plan", required=("agreed", "instalments"))
+        f = r.mapping(node, self.keys(Plan), what="a plan", required=("agreed", "instalments"))
         if f is None:
             return None
         if not f["instalments"]:
@@ -237,20 +235,18 @@ class _CaseReader:
 
     def instalment(self, node: Node) -> Instalment | None:
         r = self.r
-        f = r.mapping(node, {"due": r.date, "amount": r.positive_money},
-                      what="an instalment", required=("due", "amount"))
+        f = r.mapping(node, self.keys(Instalment), what="an instalment",
+                      required=("due", "amount"))
         return None if f is None else Instalment(**f, pos=f.pos)
 
     def hold(self, node: Node) -> Hold | None:
         r = self.r
-        f = r.mapping(node, {"until": r.date, "reason": r.text}, what="hold",
-                      required=("until",))
+        f = r.mapping(node, self.keys(Hold), what="hold", required=("until",))
         return None if f is None else Hold(**f, pos=f.pos)
 
     def closed(self, node: Node) -> Closed | None:
         r = self.r
-        f = r.mapping(node, {"date": r.date, "reason": r.text}, what="closed",
-                      required=("date",))
+        f = r.mapping(node, self.keys(Closed), what="closed", required=("date",))
         return None if f is None else Closed(**f, pos=f.pos)
 
     def policy_name(self, node: Node) -> str | None:
@@ -284,6 +280,41 @@ class _CaseReader:
 
 
 
+Keys = Callable[[_CaseReader, Reader], dict[str, Read[Any]]]
+
+#: The front-matter schema: for each model class, its keys and how each value is read. A key
+#: fills the field of its name; `NOT_KEYS` lists the fields no key fills.
+SCHEMA: Mapping[type, Keys] = {
+    Case: lambda c, r: {
+        "debtor": c.debtor, "owner": r.text, "tags": r.text_list,
+        "invoices": lambda n: r.sequence(n, c.invoice, what="invoices"),
+        "payments": lambda n: r.sequence(n, c.payment, what="payments"),
+        "disputes": lambda n: r.sequence(n, c.dispute, what="disputes"),
+        "promises": lambda n: r.sequence(n, c.promise, what="promises"),
+        "plans": lambda n: r.sequence(n, c.plan, what="plans"),
+        "hold": c.hold, "closed": c.closed, "policy": c.policy_name,
+    },
+    Debtor: lambda c, r: {
+        "name": r.text, "kind": c.kind, "vat": r.text, "address": r.text, "pec": r.text,
+        "email": r.text, "phone": r.text, "contact": r.text, "cf": r.text, "sdi": r.text,
+    },
+    Invoice: lambda c, r: {"number": r.text, "date": r.date, "due": r.date,
+                           "amount": r.positive_money, "description": r.text},
+    Payment: lambda c, r: {"date": r.date, "amount": r.positive_money, "invoice": r.text,
+                           "method": r.text, "reference": r.text},
+    Dispute: lambda c, r: {"invoice": r.text, "opened": r.date, "reason": r.text,
+                           "resolved": r.date},
+    Promise: lambda c, r: {"made": r.date, "by": r.date, "amount": r.positive_money},
+    Plan: lambda c, r: {
+        "agreed": r.date, "confirmed": r.date, "fallback": r.text,
+        "instalments": lambda n: r.sequence(n, c.instalment, what="instalments"),
+    },
+    Instalment: lambda c, r: {"due": r.date, "amount": r.positive_money},
+    Hold: lambda c, r: {"until": r.date, "reason": r.text},
+    Closed: lambda c, r: {"date": r.date, "reason": r.text},
+}
+
+
 # -- warnings about one file that hold on any day -------------------------------------
 
 Finding = tuple[Pos, str, str]
@@ -312,3 +343,8 @@ def overpayment(case: Case) -> Iterator[Finding]:
 FILE_CHECKS: tuple[Callable[[Case], Iterator[Finding]], ...] = (
     payment_before_invoice, overpayment,
 )
+
+
+def _either(words: tuple[str, ...]) -> str:
+    """`a, b or c`."""
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]

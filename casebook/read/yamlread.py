@@ -2,13 +2,13 @@
 
 YAML is composed into nodes (libyaml's C parser when present), never constructed: no tag can
 build an object, numbers keep their text so `97.10` becomes `Decimal("97.10")`, and only the
-plain words `true` and `false` are booleans (YAML 1.2). Readers here turn nodes into values and
-record diagnostics; they never raise to their caller and never touch a file.
+plain words `true` and `false` are booleans (YAML 1.2). Readers here turn nodes into values
+(the text of an amount, a rate or a date through `read.scalars`) and record diagnostics with the
+node's line and column; they never raise to their caller and never touch a file.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from decimal import Decimal
@@ -20,6 +20,16 @@ from yaml.resolver import BaseResolver
 
 from casebook.diagnostics import Diagnostic, Severity, did_you_mean
 from casebook.model import Pos
+from casebook.read.scalars import (
+    BadValue,
+    parse_date,
+    parse_days,
+    parse_money,
+    parse_percent,
+    short,
+)
+from casebook.read.scalars import iso_date as iso_date  # re-exported: the cli and
+from casebook.read.scalars import out_of_range as out_of_range  # contactlog import them here
 
 try:
     from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
@@ -65,18 +75,7 @@ STANDARD_TAGS = frozenset(
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )
 MAX_FLOW_DEPTH = 100
-# Bounds that keep every computation exact and in range: amounts and interest stay within the
-# 28 digits of decimal arithmetic, and a date plus any number of days stays a date.
-MAX_AMOUNT = Decimal("1e12")
-MAX_RATE = Decimal(1000)
-MAX_RATE_DECIMALS = 6
-MAX_DAYS = 36_500
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_MONEY = re.compile(r"[+-]?\d+(?:\.(\d+))?")
-_RATE = re.compile(r"\d+(?:\.(\d+))?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_INTEGER = re.compile(r"\d+")
 
 T = TypeVar("T")
 
@@ -305,7 +304,7 @@ class Reader:
         first_at[key] = key_node
         if key not in fields:
             hint = did_you_mean(key, fields)
-            self.error(key_node, "unknown-key", f"unknown key '{_short(key)}' in {what}{hint}")
+            self.error(key_node, "unknown-key", f"unknown key '{short(key)}' in {what}{hint}")
             return None
         return str(key)
 
@@ -346,9 +345,7 @@ class Reader:
 
     def money(self, node: Node) -> Decimal | None:
         value = self.scalar(node, "an amount")
-        if value is None:
-            return None
-        return parse_money(node, value.strip())
+        return None if value is None else _parsed(node, parse_money, value.strip())
 
     def positive_money(self, node: Node) -> Decimal | None:
         amount = self.money(node)
@@ -358,34 +355,15 @@ class Reader:
 
     def percent(self, node: Node) -> Decimal | None:
         value = self.scalar(node, "a rate in percent")
-        if value is None:
-            return None
-        match = _RATE.fullmatch(value.strip())
-        if not match:
-            raise Invalid(node, f"{value!r} is not a rate; write it in percent, like 10.15")
-        rate = Decimal(value.strip())
-        if rate >= MAX_RATE or len(match.group(1) or "") > MAX_RATE_DECIMALS:
-            raise Invalid(node, f"{_short(value)} is not a plausible rate: a rate is below "
-                          f"{MAX_RATE} % with at most {MAX_RATE_DECIMALS} decimals", "value")
-        return rate
+        return None if value is None else _parsed(node, parse_percent, value)
 
     def date(self, node: Node) -> date | None:
         value = self.scalar(node, "a date")
-        if value is None:
-            return None
-        return parse_date(node, value.strip())
+        return None if value is None else _parsed(node, parse_date, value.strip())
 
     def integer(self, node: Node) -> int | None:
         value = self.scalar(node, "a whole number")
-        if value is None:
-            return None
-        digits = value.strip()
-        if not _INTEGER.fullmatch(digits):
-            raise Invalid(node, f"expected a whole number of days, found {_short(value)!r}")
-        digits = digits.lstrip("0") or "0"
-        if len(digits) > len(str(MAX_DAYS)) or int(digits) > MAX_DAYS:
-            raise Invalid(node, f"{_short(value)} is too large: at most {MAX_DAYS:,}", "value")
-        return int(digits)
+        return None if value is None else _parsed(node, parse_days, value)
 
     def text_list(self, node: Node) -> tuple[str, ...]:
         def item(child: Node) -> str:
@@ -401,6 +379,14 @@ def is_null(node: Node) -> bool:
     return isinstance(node, ScalarNode) and not node.style and node.value in _NULLS
 
 
+def _parsed(node: Node, parse: Callable[[str], T], text: str) -> T:
+    """The value `parse` reads from the node's text; what is wrong with it, at the node."""
+    try:
+        return parse(text)
+    except BadValue as exc:
+        raise Invalid(node, exc.message, exc.code) from None
+
+
 def describe(node: Node) -> str:
     if isinstance(node, MappingNode):
         return "a mapping"
@@ -408,89 +394,4 @@ def describe(node: Node) -> str:
         return "a list"
     if is_null(node):
         return "nothing"
-    return repr(_short(node.value))
-
-
-def parse_money(node: Node, text: str) -> Decimal:
-    match = _MONEY.fullmatch(text)
-    if match is None or len(match.group(1) or "") > 2:
-        meant = separated_amount(text)
-        if meant is not None:  # 1.220 is a number to YAML, but no amount has three decimals
-            raise Invalid(node, f"{_short(text)} is not an amount: {SEPARATORS_HINT}: {meant}"
-                          + _or_fewer_decimals(text), "amount")
-    if not match:
-        raise Invalid(node, f"{_short(text)!r} is not an amount; write it like 1220.00 "
-                      "(a dot for decimals, no thousands separator)", "amount")
-    decimals = match.group(1)
-    if decimals is not None and len(decimals) > 2:
-        raise Invalid(node, f"{_short(text)} has more than two decimals", "amount")
-    amount = Decimal(text)
-    if abs(amount) >= MAX_AMOUNT:
-        raise Invalid(node, f"{_short(text)} is too large: an amount is below "
-                      f"{MAX_AMOUNT:,.0f}", "amount")
-    return amount
-
-
-SEPARATORS_HINT = "write amounts without thousands separators, with a dot for decimals"
-# 1.220 · 1.220,50 · 1,220.50 · 1'220 · 1 220,50 · 12,50: thousands grouped by a dot, a comma,
-# an apostrophe or a space, and a decimal comma or dot after them.
-_GROUPED = re.compile(r"[+-]?(?P<int>\d{1,3}(?:(?P<sep>[.,' ])\d{3})(?:(?P=sep)\d{3})*)"
-                      r"(?:(?P<dec>[.,])(?P<cents>\d{1,2}))?")
-_DECIMAL_COMMA = re.compile(r"[+-]?(?P<int>\d+),(?P<cents>\d{1,2})")
-
-
-def separated_amount(text: str) -> str | None:
-    """The amount a person meant by `text` when it uses thousands separators or a decimal
-    comma (`1.220,50` → `1220.50`), as it must be written; None otherwise."""
-    grouped = _GROUPED.fullmatch(text)
-    if grouped is not None and grouped["dec"] != grouped["sep"]:
-        whole = re.sub(r"\D", "", grouped["int"])
-        cents = (grouped["cents"] or "").ljust(2, "0")
-    else:
-        comma = _DECIMAL_COMMA.fullmatch(text)
-        if comma is None:
-            return None
-        whole, cents = comma["int"], comma["cents"].ljust(2, "0")
-    sign = "-" if text.startswith("-") else ""
-    return f"{sign}{int(whole)}.{cents}"
-
-
-def _or_fewer_decimals(text: str) -> str:
-    """' (or 1.22 …)' for 1.220, which may be 1.22 written with one zero too many."""
-    if _MONEY.fullmatch(text) and text.endswith("0"):
-        return f" (or {text[:-1]}, if that is what you meant)"
-    return ""
-
-
-def parse_date(node: Node, text: str) -> date:
-    if not _ISO_DATE.fullmatch(text):
-        raise Invalid(node, f"{_short(text)!r} is not a date; write it as YYYY-MM-DD", "date")
-    day = iso_date(text)
-    if day is None:
-        raise Invalid(node, f"{text} is not a real date", "date")
-    problem = out_of_range(day)
-    if problem is not None:
-        raise Invalid(node, problem, "date")
-    return day
-
-
-def iso_date(text: str) -> date | None:
-    """The date written as YYYY-MM-DD, or None."""
-    if not _ISO_DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def out_of_range(day: date) -> str | None:
-    """What is wrong with a date outside FIRST_DAY … LAST_DAY, where day arithmetic is safe."""
-    if FIRST_DAY <= day <= LAST_DAY:
-        return None
-    return f"{day} is out of range: dates run from {FIRST_DAY} to {LAST_DAY}"
-
-
-def _short(text: str, limit: int = 40) -> str:
-    """Text quoted in a message, cut to a readable length (a value may be megabytes long)."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+    return repr(short(node.value))

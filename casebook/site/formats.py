@@ -12,18 +12,23 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache, partial
 from typing import Any
 
-from casebook.load.assess import Assessment, Row, assess_case, cents
-from casebook.engine.interest import CaseInterest, InterestContext, interest_context, interest_for_case
-from casebook.load.loader import Task
-from casebook.model import Case, Config, Debtor, InterestSettings
+from casebook.engine.interest import (
+    CaseInterest,
+    InterestContext,
+    interest_context,
+    interest_for_case,
+)
 from casebook.engine.reasons import for_people
+from casebook.load.assess import Assessment, Row, assess_case, cents
+from casebook.load.casebook import Task
+from casebook.model import Case, Config, Debtor, InterestSettings
 
 CSV_COLUMNS = (
     "case", "debtor", "kind", "owner", "status", "action", "due", "channel", "letter",
@@ -31,6 +36,51 @@ CSV_COLUMNS = (
     "reason", "address", "pec", "email", "phone",
 )
 _MONEY_COLUMNS = frozenset({"balance", "overdue", "interest", "compensation", "claim"})
+
+#: The facts of a case file the export carries, and the column or JSON key that holds each
+#: (`invoices[].due`: a key of each item of the JSON's `invoices`).
+EXPORTED: Mapping[str, str] = {
+    "Case.id": "case",
+    "Case.debtor": "debtor, kind, address, pec, email, phone",
+    "Case.owner": "owner",
+    "Case.invoices": "invoices",
+    "Debtor.name": "debtor",
+    "Debtor.kind": "kind",
+    "Debtor.address": "address",
+    "Debtor.pec": "pec",
+    "Debtor.email": "email",
+    "Debtor.phone": "phone",
+    "Invoice.number": "invoices[].number",
+    "Invoice.date": "invoices[].date",
+    "Invoice.due": "invoices[].due",
+    "Invoice.amount": "invoices[].amount",
+}
+_DECIDES = "it decides the status, the next action or the amounts, which are exported"
+_ON_THE_PAGE = "not needed to chase a payment from a spreadsheet; the case page shows it"
+#: The facts the export leaves out on purpose, and why (`*.pos`: that field of every class).
+NOT_EXPORTED: Mapping[str, str] = {
+    "*.pos": "a place in the case file, for diagnostics",
+    "Case.path": "the case id (`case`) names the file",
+    "Case.policy": _DECIDES,
+    "Case.tags": _ON_THE_PAGE,
+    "Case.notes": "free Markdown; the case page shows it",
+    "Debtor.vat": _ON_THE_PAGE, "Debtor.cf": _ON_THE_PAGE, "Debtor.sdi": _ON_THE_PAGE,
+    "Debtor.contact": _ON_THE_PAGE,
+    "Invoice.description": _ON_THE_PAGE,
+    **dict.fromkeys((
+        "Case.payments", "Payment.date", "Payment.amount", "Payment.invoice",
+        "Case.disputes", "Dispute.opened", "Dispute.invoice", "Dispute.resolved",
+        "Case.promises", "Promise.made", "Promise.by", "Promise.amount",
+        "Case.plans", "Plan.agreed", "Plan.instalments", "Plan.confirmed", "Plan.fallback",
+        "Instalment.due", "Instalment.amount",
+        "Case.hold", "Hold.until", "Case.closed", "Closed.date",
+        "Case.log", "LogEntry.date", "LogEntry.channel", "LogEntry.step",
+    ), _DECIDES),
+    **dict.fromkeys((
+        "Payment.method", "Payment.reference", "Dispute.reason", "Hold.reason",
+        "Closed.reason", "LogEntry.title", "LogEntry.note",
+    ), _ON_THE_PAGE),
+}
 
 
 @dataclass(frozen=True)
@@ -106,10 +156,10 @@ def _contacts(debtor: Debtor) -> dict[str, str | None]:
             "phone": debtor.phone}
 
 
-def export_task(today: date, *, for_people: bool = False) -> Task:
+def export_task(today: date, *, for_people: bool = False) -> Task[Row]:
     """The export rows; `for_people`, with the reasons in the casebook's locale (`to_ics`)."""
     name = "export-said" if for_people else "export"
-    return Task(f"{name}@{today.isoformat()}",
+    return Task(name, today.isoformat(),
                 partial(export_row, today=today, for_people=for_people))
 
 

@@ -4,164 +4,51 @@ Owns the edits behind `log`, `pay`, `promise` and `dispute`: each takes the file
 returns it with the new text inserted and every other character as it was (comments, key order,
 quoting, flow or block style, the newline style, a missing final newline). YAML is never dumped:
 the place to insert is found from `yaml.compose` marks and the new item is written in the style
-of its neighbours. `verify` then reads the result back and accepts it only when it holds exactly
-the old facts plus the new one. Everything here is text in, text out; it never touches a file,
-the clock or the environment, and refuses with `Refused` and a message saying why.
+of its neighbours. The words of a command are checked before (`write.values`) and the result is
+read back after (`write.readback.verify`). Everything here is text in, text out; it never
+touches a file, the clock or the environment, and refuses with `Refused` and a message saying
+why.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from casebook.diagnostics import Diagnostic, Severity, did_you_mean
-from casebook.engine.interest import interest_context, interest_for_case
-from casebook.model import CHANNELS, Case, Config, Dispute, LogEntry, Payment, Policy, Promise
-from casebook.read.casefile import Parsed, split_front_matter
-from casebook.read.contactlog import resolve_channel
-from casebook.read.yamlread import (
-    SEPARATORS_HINT,
-    YamlSyntaxError,
-    compose,
-    is_null,
-    separated_amount,
+from casebook.model import Dispute, LogEntry, Payment, Promise
+from casebook.read.casefile import split_front_matter
+from casebook.read.yamlread import YamlSyntaxError, compose, is_null
+from casebook.write.readback import verify
+from casebook.write.values import (
+    BOM,
+    Refused,
+    channel_id,
+    clean_note,
+    invoice_of,
+    one_line,
+    parse_amount,
+    parse_any_day,
+    parse_day,
+    refuse_overpayment,
+    step_id,
+    strip_comments,
 )
 
-BOM = "\ufeff"
-_AMOUNT = re.compile(r"[+-]?\d+(?:\.\d{1,2})?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Characters YAML counts as line breaks where a split on "\n" would not: marks would drift.
+#: The edits, and the names `casebook.cli.edit` reaches as `edit.…` from `values` and `readback`.
+__all__ = [
+    "Refused", "channel_id", "clean_note", "heading", "insert_dispute", "insert_item",
+    "insert_log", "insert_payment", "insert_promise", "invoice_of", "newline_of", "one_line",
+    "parse_amount", "parse_any_day", "parse_day", "refuse_overpayment", "step_id",
+    "strip_comments", "verify",
+]
+
 _ODD_BREAKS = re.compile(r"\r(?!\n)|[\x85\u2028\u2029]")
 _PLAIN_EXTRA = frozenset(" .'/()_+-")
 _NOT_PLAIN = frozenset({"true", "false", "", "~", "null", "Null", "NULL"})
-
-
-class Refused(Exception):
-    """The edit cannot be made; the message says why. The file must be left untouched."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-# -- the user's words, checked ------------------------------------------------------------
-
-
-def parse_day(text: str | None, today: date, what: str = "the date") -> date:
-    """A YYYY-MM-DD date, not after `today`; None means today."""
-    if text is None:
-        return today
-    day = parse_any_day(text, what)
-    if day > today:
-        raise Refused(f"{what} {day} is after today ({today}): record facts once they have "
-                      "happened")
-    return day
-
-
-def parse_any_day(text: str, what: str = "the date") -> date:
-    value = text.strip()
-    try:
-        if _ISO_DATE.fullmatch(value):
-            return date.fromisoformat(value)
-    except ValueError:
-        raise Refused(f"{what} {value!r} is not a real date") from None
-    raise Refused(f"{what} {value!r} is not a date in the form YYYY-MM-DD")
-
-
-def parse_amount(text: str) -> Decimal:
-    """A positive amount with at most two decimals, exactly."""
-    value = text.strip()
-    meant = separated_amount(value)
-    if meant is not None:
-        raise Refused(f"{text!r} is not an amount: {SEPARATORS_HINT}: {meant}")
-    if not _AMOUNT.fullmatch(value):
-        raise Refused(f"{text!r} is not an amount: write it like 1220.00 (digits, a dot for "
-                      "decimals, at most two decimals, no thousands separator)")
-    amount = Decimal(value)
-    if amount <= 0:
-        raise Refused(f"the amount must be more than zero, found {value}")
-    return amount
-
-
-def refuse_overpayment(case: Case, payment: Payment, config: Config) -> None:
-    """Refuse a payment larger than all the case owes on its day (a slip: 5000 for 500):
-    every residual capital, the interest accrued and unpaid, and the compensation, less what
-    earlier payments left unapplied."""
-    owed = interest_for_case(case, interest_context(config.interest, payment.date))
-    capital = sum((i.capital for i in owed.invoices), Decimal(0))
-    limit = max(capital + owed.interest + owed.compensation - owed.unapplied, Decimal(0))
-    if payment.amount > limit:
-        raise Refused(f"a payment of {payment.amount:.2f} is more than the case owes on "
-                      f"{payment.date}: {limit:.2f} (capital {capital:.2f}, interest "
-                      f"{owed.interest:.2f}, compensation {owed.compensation:.2f}"
-                      + (f", less {owed.unapplied:.2f} paid beyond them" if owed.unapplied
-                         else "")
-                      + "); check the amount, or record it anyway with --overpayment")
-
-
-def channel_id(word: str) -> str:
-    channel = resolve_channel(word)
-    if channel is None:
-        raise Refused(f"unknown channel {word!r}{did_you_mean(word, CHANNELS)}; "
-                      f"use one of {', '.join(CHANNELS)}")
-    return channel
-
-
-def step_id(word: str, policy: Policy) -> str:
-    step = policy.resolve(word.rstrip(":"))
-    if step is None:
-        raise Refused(f"unknown step {word!r}{did_you_mean(word, policy.words())}; the steps "
-                      f"of this case's policy: {', '.join(s.id for s in policy.steps)}")
-    return step
-
-
-def invoice_of(case: Case, number: str) -> str:
-    """`number` when it is an invoice of the case."""
-    numbers = [i.number for i in case.invoices]
-    if number not in numbers:
-        known = ", ".join(numbers) or "it has none"
-        raise Refused(f"{number!r} is not an invoice of this case"
-                      f"{did_you_mean(number, numbers)}; its invoices: {known}")
-    return number
-
-
-def one_line(text: str | None, what: str) -> str | None:
-    """Free text for one line (a method, a reason, a title); None when absent or blank."""
-    if text is None or not text.strip():
-        return None
-    value = text.strip()
-    if any(_is_break_or_control(char) for char in value):
-        raise Refused(f"{what} must be one line of text without control characters")
-    return value
-
-
-def clean_note(text: str) -> str:
-    """The note as it will read back: line ends normalised, blank lines around it removed."""
-    value = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line.rstrip() for line in value.split("\n")]
-    value = "\n".join(lines).strip("\n")
-    if any(_is_break_or_control(char) for char in value if char not in "\n\t"):
-        raise Refused("the message contains control characters")
-    return value
-
-
-def strip_comments(text: str) -> str:
-    """An editor's message without its `#` lines, as `git commit` does."""
-    return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-
-
-def _is_break_or_control(char: str) -> bool:
-    return char == BOM or unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
 
 
 # -- the log: an entry appended at the end of the body --------------------------------------
@@ -407,60 +294,3 @@ def _scalar(value: str | None) -> str | None:
 
 def _without_bom(text: str) -> tuple[str, str]:
     return (text[1:], BOM) if text.startswith(BOM) else (text, "")
-
-
-# -- reading the result back ----------------------------------------------------------------
-
-
-def verify(before: Parsed, after: Parsed, section: str, item: object) -> list[Diagnostic]:
-    """Accept the edited file only when it reads as the old case plus `item` appended to
-    `section`, with no new error; the new warnings are returned to be shown."""
-    old, new = before.case, after.case
-    assert old is not None
-    added = _new_diagnostics(before.diagnostics, after.diagnostics)
-    errors = [d for d in added if d.severity is Severity.ERROR]
-    if new is None or errors:
-        raise Refused("the file would not validate after the change:\n"
-                      + "\n".join(d.format() for d in errors or after.diagnostics))
-    grown: dict[str, Any] = {section: (*getattr(old, section), item)}
-    expected = dataclasses.replace(old, **grown)
-    if _facts(new) != _facts(expected):
-        raise Refused(_mismatch(section))
-    return added
-
-
-def _new_diagnostics(before: Iterable[Diagnostic],
-                     after: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Diagnostics of `after` beyond those of `before` (lines move, so compare by message)."""
-    seen = Counter((d.severity, d.code, d.message) for d in before)
-    added = []
-    for diagnostic in after:
-        key = (diagnostic.severity, diagnostic.code, diagnostic.message)
-        if seen[key]:
-            seen[key] -= 1
-        else:
-            added.append(diagnostic)
-    return added
-
-
-def _mismatch(section: str) -> str:
-    if section == "log":
-        return ("the new entry would not read back as written: the message or title holds "
-                "something the log reads as structure (a '## ' heading, a line of '---' or "
-                "'===' under text, a trailing '#'), or the file ends inside a code block; "
-                "rephrase it, or add the entry by hand")
-    return (f"the new item would not read back as written in '{section}' (an unusual layout "
-            "of the front matter); add it by hand")
-
-
-def _facts(value: Any) -> Any:
-    """A comparable form of a case: no positions, newlines normalised."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return tuple((f.name, _facts(getattr(value, f.name)))
-                     for f in dataclasses.fields(value) if f.name != "pos")
-    if isinstance(value, tuple):
-        return tuple(_facts(v) for v in value)
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "")
-    return value
-
