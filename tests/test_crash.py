@@ -32,7 +32,7 @@ from casebook import atomic
 from casebook.atomic import write_all
 from casebook.cli.main import main
 from casebook.load.loader import case_files
-from casebook.site import build as build_module
+from casebook.site import pages as build_module
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = int(os.environ.get("CASEBOOK_CRASH_KILLS", "30"))

@@ -11,7 +11,10 @@ from click.testing import CliRunner
 
 from casebook.cli.main import main
 from casebook.engine.interest import interest_context, interest_for_case
+from casebook.errors import CasebookError, UnknownCase
+from casebook.load.cases import case_path, checked_case, open_case
 from casebook.load.loader import load_cases
+from casebook.site.letter_names import chosen_letter
 from tests.conftest import diagnose, write_casebook
 from tests.test_validate import GOOD
 
@@ -92,6 +95,44 @@ def test_a_mistyped_case_id_gets_a_hint(book: Path, args: list[str]) -> None:
 def test_the_hint_reaches_cases_in_folders(book: Path) -> None:
     code, _, err = run(book, "show", "cases/conti-paolo.md")
     assert code == 1 and "(did you mean 'privati/conti-paolo'?)" in err
+
+
+@pytest.mark.parametrize("typed", ["rossi", "rossi.md", "cases/rossi.md", "./cases/rossi.md"])
+def test_every_spelling_of_a_case_names_the_same_file(book: Path, typed: str) -> None:
+    assert case_path(book, typed) == "cases/rossi.md"
+    assert open_case(book, typed).case.id == "rossi"
+    assert checked_case(book, typed, date(2026, 11, 20))[1].id == "rossi"
+
+
+@pytest.mark.parametrize("typed", ["_draft", "../casebook", "rossi/../../x", "", "a//b",
+                                   "Rossi", "x" * 201])
+def test_only_a_legal_id_of_a_file_the_casebook_reads_is_looked_up_by_path(
+        book: Path, typed: str) -> None:
+    (book / "cases" / "_draft.md").write_text(GOOD)
+    with pytest.raises(UnknownCase):
+        case_path(book, typed)
+    with pytest.raises(UnknownCase):
+        open_case(book, typed)
+    assert run(book, "history", typed)[0] == 1
+
+
+def test_a_case_file_whose_id_breaks_the_rules_shows_its_errors_not_no_case(book: Path
+                                                                            ) -> None:
+    (book / "cases" / "Rossi.md").write_text(GOOD.replace('"2026/1"', '"2026/9"'))
+    code, _, err = run(book, "show", "Rossi")
+    assert code == 1
+    assert "the case file has errors" in err and "the case id 'Rossi' may only hold" in err
+
+
+def test_without_a_step_the_next_actions_letter_or_the_names_to_choose_from(book: Path
+                                                                           ) -> None:
+    config, case = checked_case(book, "rossi", date(2026, 11, 20))
+    policy = config.policy_for(case)
+    assert chosen_letter(None, "call", "reminder", policy, book, "en") == "reminder"
+    assert chosen_letter("dossier", "call", None, policy, book, "en") == "dossier"
+    with pytest.raises(CasebookError, match=r"the next action \(call\) has no letter; name "
+                                            r"one: .*dossier"):
+        chosen_letter(None, "call", None, policy, book, "en")
 
 
 # -- (c) letters by their name ------------------------------------------------------------------

@@ -41,17 +41,9 @@ from watchdog.events import (
 from casebook.cli.main import main
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.errors import CasebookError
-from casebook.serve.preview import (
-    EVENT_FILTER,
-    Debouncer,
-    LiveSite,
-    PortBusy,
-    Preview,
-    bind,
-    changed_paths,
-    inject,
-    source_path,
-)
+from casebook.serve.http import LiveSite, PortBusy, bind, inject
+from casebook.serve.preview import Preview
+from casebook.serve.watch import EVENT_FILTER, Debouncer, changed_paths, source_path
 from casebook.site.build import BuildFailed, BuildResult
 from tests.conftest import CHROMIUM
 
@@ -277,6 +269,22 @@ def test_a_broken_template_is_shown_not_raised(tmp_path: Path) -> None:
 
     outcome = Preview(tmp_path, lambda: DAY, builder=broken).rebuild()
     assert outcome.errors == ("error: ValueError: unexpected end of template",)
+
+
+@pytest.mark.parametrize(("template", "said"), [
+    ("{% if %}\n", "templates/case.html:1: Expected an expression"),
+    ("\n\n{{ 1 / 0 }}", "templates/case.html:3: ZeroDivisionError: division by zero"),
+    ('{% include "nope.html" %}', "templates/case.html:1: no template nope.html"),
+])
+def test_a_broken_template_is_said_as_build_says_it(book: Path, template: str, said: str
+                                                    ) -> None:
+    (book / "templates").mkdir()
+    (book / "templates" / "case.html").write_text(template)
+    outcome = Preview(book, lambda: DAY).rebuild()
+    assert len(outcome.errors) == 1 and outcome.errors[0].startswith(f"template error: {said}")
+    built = CliRunner().invoke(main, ["-C", str(book), "--today", DAY.isoformat(), "build"])
+    assert built.exit_code == 1
+    assert built.stderr == f"Error: {outcome.errors[0]}; the site was left as it was\n"
 
 
 def test_the_script_goes_before_the_last_body_end() -> None:

@@ -3,29 +3,25 @@
 Each reads one case file and casebook.yml (never the whole casebook), builds the new fact from
 the user's words, lets `edit` insert it and read the result back, and replaces the file
 atomically, unless the file changed on disk in the meantime. A refusal exits 1 and leaves the
-file as it was. `cli` adds `COMMANDS` to its group, so `cli` is imported inside the functions.
+file as it was. `casebook.load.cases.open_case` finds and reads the case; `cli.main` adds
+`COMMANDS` to its group.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from casebook.errors import CasebookError, UnknownCase
+from casebook.cli.common import CASE, Context
+from casebook.errors import CasebookError
 
 if TYPE_CHECKING:
-    from casebook.cli.main import Context
-    from casebook.model import Case, Config, LogEntry
-    from casebook.read.casefile import Parsed
+    from casebook.load.cases import OpenCase
+    from casebook.model import LogEntry
 
-_CASE_ID = re.compile(r"[a-z0-9\-][a-z0-9_\-]*(?:/[a-z0-9\-][a-z0-9_\-]*)*")
 _DATE_HELP = "The day it happened, YYYY-MM-DD (default: today)."
 
 
@@ -40,51 +36,7 @@ def _refusals() -> Iterator[None]:
         raise CasebookError(f"nothing was written: {refused.message}") from None
 
 
-@dataclass(frozen=True)
-class _Opened:
-    """One case file as read before the edit."""
-
-    path: Path  # the real file, symlinks followed
-    relative: str
-    data: bytes
-    config: Config
-    parsed: Parsed
-
-    @property
-    def case(self) -> Case:
-        assert self.parsed.case is not None
-        return self.parsed.case
-
-
-def _open(obj: Context, case_text: str) -> _Opened:
-    from casebook.cli.main import _case_id
-    from casebook.load.loader import load_config, read_limited
-    from casebook.read.casefile import read_case
-    from casebook.read.discover import case_ids
-
-    root = obj.root
-    case_id = _case_id(case_text)
-    relative = f"cases/{case_id}.md"
-    path = root / relative
-    if not _CASE_ID.fullmatch(case_id) or not path.is_file():
-        raise UnknownCase(case_text, case_ids(root), case_id)
-    top = os.path.realpath(root)
-    if not os.path.realpath(path).startswith(top + os.sep):
-        raise CasebookError(f"{relative} is a link to a file outside the casebook; casebook "
-                            "writes only inside its folder (copy the file in instead)")
-    config = load_config(root)[0]
-    data = read_limited(str(path))
-    if isinstance(data, int):
-        raise CasebookError(f"{relative} is {data:,} bytes, more than a case file may be; "
-                            "casebook leaves it alone")
-    parsed = read_case(case_id, relative, data, config)
-    if parsed.case is None:
-        raise CasebookError(f"{relative} cannot be read; fix it first:\n"
-                            + "\n".join(d.format() for d in parsed.diagnostics))
-    return _Opened(path.resolve(), relative, data, config, parsed)
-
-
-def _write(opened: _Opened, section: str, item: Any, insert: Callable[[str, Any], str]) -> None:
+def _write(opened: OpenCase, section: str, item: Any, insert: Callable[[str, Any], str]) -> None:
     """Insert `item`, check the result, replace the file; print the warnings it brings."""
     from casebook.atomic import write_atomic
     from casebook.read.casefile import read_case
@@ -111,7 +63,7 @@ def _write(opened: _Opened, section: str, item: Any, insert: Callable[[str, Any]
 
 
 @click.command()
-@click.argument("case_id", metavar="CASE")
+@CASE
 @click.argument("channel")
 @click.argument("step", required=False)
 @click.option("-m", "--message", "messages", multiple=True,
@@ -124,10 +76,11 @@ def log(obj: Context, case_id: str, channel: str, step: str | None,
     """Append a contact to CASE's log: `## DATE CHANNEL [STEP] [— TITLE]` and the note."""
     from dataclasses import replace
 
+    from casebook.load.cases import open_case
     from casebook.model import LogEntry
     from casebook.write import edit
 
-    opened = _open(obj, case_id)
+    opened = open_case(obj.root, case_id)
     with _refusals():
         policy = opened.config.policy_for(opened.case)
         entry = LogEntry(
@@ -154,7 +107,7 @@ def _from_editor(entry: LogEntry, relative: str) -> str:
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("case_id", metavar="CASE")
+@CASE
 @click.argument("amount")
 @click.option("--invoice", help="The invoice it pays (default: the oldest open ones).")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help=_DATE_HELP)
@@ -167,10 +120,11 @@ def _from_editor(entry: LogEntry, relative: str) -> str:
 def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str | None,
         method: str | None, reference: str | None, overpayment: bool) -> None:
     """Record a payment of AMOUNT (like 500.00) in CASE's front matter."""
+    from casebook.load.cases import open_case
     from casebook.model import Payment
     from casebook.write import edit
 
-    opened = _open(obj, case_id)
+    opened = open_case(obj.root, case_id)
     with _refusals():
         payment = Payment(
             date=edit.parse_day(day, obj.today), amount=edit.parse_amount(amount),
@@ -186,7 +140,7 @@ def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str |
 
 
 @click.command()
-@click.argument("case_id", metavar="CASE")
+@CASE
 @click.option("--by", "by", required=True, metavar="YYYY-MM-DD",
               help="The day the debtor promised to pay by.")
 @click.option("--amount", help="The promised amount (default: the overdue balance).")
@@ -195,10 +149,11 @@ def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str |
 @click.pass_obj
 def promise(obj: Context, case_id: str, by: str, amount: str | None, day: str | None) -> None:
     """Record the debtor's promise to pay CASE's overdue balance (or --amount) by a day."""
+    from casebook.load.cases import open_case
     from casebook.model import Promise
     from casebook.write import edit
 
-    opened = _open(obj, case_id)
+    opened = open_case(obj.root, case_id)
     with _refusals():
         made = edit.parse_day(day, obj.today)
         promised = edit.parse_any_day(by, "the promised date")
@@ -214,7 +169,7 @@ def promise(obj: Context, case_id: str, by: str, amount: str | None, day: str | 
 
 
 @click.command()
-@click.argument("case_id", metavar="CASE")
+@CASE
 @click.option("--invoice", help="The disputed invoice (default: the whole case).")
 @click.option("--reason", required=True, help="What the debtor contests.")
 @click.option("--date", "day", metavar="YYYY-MM-DD",
@@ -223,10 +178,11 @@ def promise(obj: Context, case_id: str, by: str, amount: str | None, day: str | 
 def dispute(obj: Context, case_id: str, invoice: str | None, reason: str,
             day: str | None) -> None:
     """Record a dispute about one invoice of CASE, or about the whole case."""
+    from casebook.load.cases import open_case
     from casebook.model import Dispute
     from casebook.write import edit
 
-    opened = _open(obj, case_id)
+    opened = open_case(obj.root, case_id)
     with _refusals():
         item = Dispute(
             opened=edit.parse_day(day, obj.today),

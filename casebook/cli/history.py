@@ -1,55 +1,50 @@
 """`casebook history CASE`: the case's git history as facts, newest commit first.
 
-A thin command over `casebook.history.facts`; it only finds the case and prints.
+A thin command over `casebook.history.facts`; `casebook.load.cases` names the case file (a
+deleted case still has its history), and this module prints.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import click
 
+from casebook.cli.common import CASE, Context, colour
+
 if TYPE_CHECKING:
-    from casebook.cli.main import Context
     from casebook.history.facts import CommitFacts
 
-_CASE_ID = re.compile(r"[a-z0-9_\-]+(?:/[a-z0-9_\-]+)*")
 _SIGN_COLOURS = {"+": "green", "-": "red", "~": "yellow"}
 
 
 @click.command("history")
-@click.argument("case_id", metavar="CASE")
+@CASE
 @click.option("--since", metavar="REV",
               help="Only the commits after REV (a commit, tag or branch): REV..HEAD.")
 @click.pass_obj
 def history(obj: Context, case_id: str, since: str | None) -> None:
     """The git history of CASE as facts: what each commit added (+), changed (~) or
     removed (-), newest commit first, following renames."""
-    from casebook.cli.main import _case_id, _colour
-    from casebook.errors import UnknownCase
     from casebook.history.facts import HistoryUnavailable, file_history
-    from casebook.read.discover import case_ids
+    from casebook.load.cases import case_path, unknown_case
 
     root = obj.root
-    wanted = _case_id(case_id)
-    if not _CASE_ID.fullmatch(wanted):
-        raise UnknownCase(case_id, case_ids(root), wanted)
-    relative = f"cases/{wanted}.md"
+    relative = case_path(root, case_id)
     exists = (root / relative).is_file()
     try:
         commits = file_history(root, relative, since)
     except HistoryUnavailable:
         if not exists:
-            raise UnknownCase(case_id, case_ids(root), wanted) from None
+            raise unknown_case(root, case_id) from None
         raise
     if not commits:
         if not exists and since is None:
-            raise UnknownCase(case_id, case_ids(root), wanted)
+            raise unknown_case(root, case_id)
         after = f" after {since}" if since else ""
         click.echo(f"{relative}: no commits{after}")
         return
-    click.echo("\n\n".join(_commit_text(c) for c in commits), color=_colour())
+    click.echo("\n\n".join(_commit_text(c) for c in commits), color=colour())
 
 
 def _commit_text(commit: CommitFacts) -> str:
@@ -71,4 +66,4 @@ def _commit_text(commit: CommitFacts) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = (history,)
+COMMANDS: tuple[click.Command, ...] = (history,)

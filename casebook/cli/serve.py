@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from casebook.cli.common import Context, shown
+
 if TYPE_CHECKING:
-    from casebook.cli.main import Context
     from casebook.serve.preview import Outcome
 
 
@@ -88,7 +88,7 @@ def rebuild_line(outcome: Outcome, on_failure: str) -> str:
     if outcome.result is None:
         return f"{what}build failed in {ms}: {outcome.errors[-1]}; {on_failure}"
     result = outcome.result
-    site = _shown(result.out)
+    site = f"{shown(result.out)}/"
     if not result.written:
         return f"{what}{site} is up to date ({result.cases} cases), checked in {ms}"
     left = f", {len(result.invalid)} invalid files left out" if result.invalid else ""
@@ -103,11 +103,4 @@ def _changed(paths: tuple[str, ...]) -> str:
     return f"{paths[0]}{more} changed: "
 
 
-def _shown(path: Path) -> str:
-    try:
-        return f"{path.resolve().relative_to(Path.cwd())}/"
-    except ValueError:
-        return f"{path}/"
-
-
-COMMANDS = (watch, serve)
+COMMANDS: tuple[click.Command, ...] = (watch, serve)

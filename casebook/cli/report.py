@@ -1,0 +1,171 @@
+"""The commands that read the casebook and report: `validate`, `next`, `show` and `export`.
+
+Each loads and assesses through the library, prints the result, and sets the exit code: 1 when
+files had errors (they are left out and listed on stderr), else 0.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from casebook.cli.common import CASE, Context, colour
+
+if TYPE_CHECKING:
+    from casebook.diagnostics import Diagnostic
+    from casebook.load.assess import Assessed
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--json", "as_json", is_flag=True, help="Print the diagnostics as JSON.")
+@click.pass_obj
+def validate(obj: Context, files: tuple[Path, ...], strict: bool, as_json: bool) -> None:
+    """Check casebook.yml and every case file (or only FILES)."""
+    from casebook.diagnostics import ordered, summary
+    from casebook.load.checks import check
+    from casebook.load.loader import load
+
+    casebook = load(obj.root)
+    found = check(casebook, obj.today)
+    count = casebook.file_count
+    if files:
+        wanted = {_relative(obj.root, f) for f in files}
+        found = [d for d in found if d.path in wanted]
+        found += [_not_a_case(p) for p in sorted(wanted) if not _is_casebook_file(p)]
+        count = len(wanted)
+    diagnostics = ordered(found)
+    if as_json:
+        click.echo(json.dumps(_diagnostics_json(diagnostics, count), indent=2))
+    else:
+        for diagnostic in diagnostics:
+            click.echo(diagnostic.format())
+        click.echo(summary(diagnostics, count))
+    sys.exit(_exit_code(diagnostics, strict))
+
+
+def _relative(root: Path, path: Path) -> str:
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _is_casebook_file(relative: str) -> bool:
+    return relative == "casebook.yml" or (relative.startswith("cases/")
+                                          and relative.endswith(".md"))
+
+
+def _not_a_case(relative: str) -> Diagnostic:
+    from casebook.diagnostics import Diagnostic, Severity
+
+    return Diagnostic(relative, 1, 1, Severity.ERROR, "not-a-case",
+                      "not a case file of this casebook: case files are cases/**/*.md")
+
+
+def _diagnostics_json(diagnostics: list[Diagnostic], files: int) -> dict[str, Any]:
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    return {
+        "errors": errors,
+        "warnings": len(diagnostics) - errors,
+        "files": files,
+        "diagnostics": [d.as_json() for d in diagnostics],
+    }
+
+
+def _exit_code(diagnostics: list[Diagnostic], strict: bool) -> int:
+    if any(d.severity == "error" for d in diagnostics):
+        return 1
+    return 1 if strict and diagnostics else 0
+
+
+def json_lines(items: list[dict[str, Any]]) -> str:
+    """A JSON array with one object per line: valid JSON, and a readable, greppable diff."""
+    from casebook.site.formats import to_json
+
+    return to_json(items).rstrip("\n")
+
+
+def _report_errors(assessed: Assessed) -> None:
+    """The files with errors, on stderr: each diagnostic, then how many files are left out."""
+    for diagnostic in assessed.errors:
+        click.echo(diagnostic.format(), err=True)
+    if assessed.errors:
+        click.echo(f"{len(assessed.invalid_paths)} files with errors are left out; "
+                   "run `casebook validate`", err=True)
+
+
+@click.command(name="next")
+@click.option("--due", "due_only", is_flag=True, help="Only actions due by today.")
+@click.option("--all", "everything", is_flag=True,
+              help="Also closed cases and cases with nothing to do.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (SPEC format).")
+@click.pass_obj
+def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None:
+    """The next action of every case, most urgent first."""
+    from casebook.load.assess import assess
+
+    # the reasons in the casebook's locale for people, in the SPEC's words for JSON
+    assessed = assess(obj.root, obj.today, for_people=not as_json)
+    _report_errors(assessed)
+    rows = assessed.by_urgency(everything=everything, due_by=obj.today if due_only else None)
+    if as_json:
+        click.echo(json_lines(rows))
+    else:
+        from casebook.cli.terminal import next_table
+
+        click.echo(next_table(rows, obj.today), color=colour())
+    sys.exit(1 if assessed.errors else 0)
+
+
+@click.command()
+@CASE
+@click.pass_obj
+def show(obj: Context, case_id: str) -> None:
+    """One case: balance, invoices, interest, status, next action, recent contacts."""
+    from casebook.cli.terminal import show_case
+    from casebook.engine.interest import interest_context, interest_for_case
+    from casebook.load.assess import assess_case
+    from casebook.load.cases import checked_case
+
+    config, case = checked_case(obj.root, case_id, obj.today)
+    assessment = assess_case(case, config, obj.today)
+    interest = interest_for_case(case, interest_context(config.interest, obj.today))
+    click.echo(show_case(assessment, interest), color=colour())
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]), default="json",
+              show_default=True)
+@click.option("--dialect", type=click.Choice(["standard", "excel-it"]),
+              help="For csv: standard (commas, a decimal dot; the default) or excel-it "
+                   "(semicolons, a decimal comma and a UTF-8 BOM, as Excel in Italian opens it).")
+@click.pass_obj
+def export(obj: Context, fmt: str, dialect: str | None) -> None:
+    """Every case with its balance, interest and next action, to stdout."""
+    from casebook.load.assess import assess
+    from casebook.site.formats import CSV_DIALECTS, export_task, to_csv, to_ics, to_json
+
+    if dialect is not None and fmt != "csv":
+        raise click.UsageError("--dialect is for --format csv only")
+    assessed = assess(obj.root, obj.today, task=export_task(obj.today, for_people=fmt == "ics"))
+    _report_errors(assessed)
+    rows = sorted(assessed.rows, key=lambda r: r["case"])
+    if fmt == "json":
+        text = to_json(rows)
+    elif fmt == "csv":
+        text = to_csv(rows, CSV_DIALECTS[dialect or "standard"])
+    else:
+        text = to_ics(rows, obj.today, assessed.casebook.config)
+    # Bytes, so that the CRLF line ends CSV and ICS require reach the file untouched.
+    click.echo(text.encode("utf-8"), nl=False)
+    sys.exit(1 if assessed.errors else 0)
+
+
+COMMANDS: tuple[click.Command, ...] = (validate, next_, show, export)

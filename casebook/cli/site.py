@@ -1,0 +1,139 @@
+"""The commands that render: `build` (the whole site) and `letter` (one letter of one case).
+
+A template that fails, as it is parsed or as it runs, ends either command with one line naming
+its file and line (`casebook.site.template_errors`); `build` then leaves the site as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from casebook.cli.common import CASE, Context, os_error, shown
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: site/ in the casebook).")
+@click.option("--keep-going", is_flag=True,
+              help="Build the valid cases and list the invalid files on the dashboard.")
+@click.pass_obj
+def build(obj: Context, out: Path | None, keep_going: bool) -> None:
+    """Render the dashboard, case pages, letters and exports into site/."""
+    import jinja2
+
+    from casebook.diagnostics import summary
+    from casebook.errors import CasebookError
+    from casebook.site.build import BuildFailed
+    from casebook.site.build import build as make
+    from casebook.site.template_errors import is_template_error, template_message
+
+    root = obj.root  # outside a casebook, stop before anything is written
+    site = out or root / "site"
+    if site.exists() and not site.is_dir():
+        raise CasebookError(f"{shown(site)} is not a folder: casebook builds the site into a "
+                            "folder; move that file away or name another with --out")
+    with _progress("Rendering") as progress:
+        try:
+            result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress)
+        except BuildFailed as failed:
+            for diagnostic in failed.diagnostics:
+                click.echo(diagnostic.format(), err=True)
+            click.echo(summary(failed.diagnostics, len({d.path for d in failed.diagnostics})),
+                       err=True)
+            click.echo("build stopped: the site was left as it was "
+                       "(fix the errors, or use --keep-going)", err=True)
+            sys.exit(1)
+        except Exception as exc:  # a template failing as it is read or runs: {{ 1 / 0 }}
+            if isinstance(exc, OSError) and not isinstance(exc, jinja2.TemplateError):
+                raise CasebookError(os_error(exc, "cannot write the site")
+                                    + "; the site was left as it was") from None
+            if not is_template_error(exc):
+                raise
+            raise CasebookError(template_message(exc, obj.root)
+                                + "; the site was left as it was") from None
+    for diagnostic in result.diagnostics:
+        if diagnostic.severity == "warning" or keep_going:
+            click.echo(diagnostic.format(), err=True)
+    where = shown(result.out)
+    if not result.written:
+        click.echo(f"{where} is up to date ({result.cases} cases)")
+    else:
+        left = f"; {len(result.invalid)} invalid files left out" if result.invalid else ""
+        click.echo(f"built {where}: {result.cases} cases, {result.rendered} rendered{left}")
+    sys.exit(1 if result.invalid else 0)
+
+
+class _progress:
+    """A progress bar on stderr for long runs on a terminal; silent otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if total < 500:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@click.command()
+@CASE
+@click.argument("step", required=False)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html",
+              show_default=True)
+@click.pass_obj
+def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: str) -> None:
+    """Render one letter of CASE: STEP's letter (a ladder step or its alias, or a letter's
+    name: dossier, plan-confirmation, promise-confirmation, statement, a template of the
+    casebook), by default the next action's; one that does not fit the case is refused."""
+    from casebook.atomic import write_atomic
+    from casebook.errors import CasebookError
+    from casebook.history.commits import histories
+    from casebook.load.cases import checked_case
+    from casebook.site.letter_names import chosen_letter
+    from casebook.site.letters import require_fit
+    from casebook.site.pages import Renderer
+    from casebook.site.template_errors import is_template_error, template_message
+
+    config, case = checked_case(obj.root, case_id, obj.today)
+    history = {case.path: histories(obj.root).get(case.path, ())}
+    renderer = Renderer(obj.root, config, obj.today, history)
+    view = renderer.view(case, letters=())
+    policy = config.policy_for(case)
+    name = chosen_letter(step, view.action, view.letter, policy, obj.root, config.locale)
+    require_fit(view, name, policy)  # a letter that does not fit the case as it stands
+    try:
+        text = renderer.letter(view, name, "html" if fmt == "html" else "txt")
+    except Exception as exc:
+        if not is_template_error(exc):
+            raise
+        raise CasebookError(template_message(exc, obj.root)) from None
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            write_atomic(out, text.encode("utf-8"))
+        except OSError as exc:
+            raise CasebookError(os_error(exc, f"cannot write {shown(out)}")) from None
+        click.echo(f"wrote {shown(out)}", err=True)
+
+
+COMMANDS: tuple[click.Command, ...] = (build, letter)
