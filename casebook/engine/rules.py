@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from casebook.engine.reasons import Clause, Reason, clause, for_scripts
 from casebook.engine.reasons import money as money
-from casebook.engine.situation import Situation, days
-from casebook.model import Case, Debtor, Plan, Policy, Promise, Step
+from casebook.engine.situation import PromiseState, Situation, days
+from casebook.model import Case, Debtor, Plan, Policy, Step
 
 NONE = "none"
 
@@ -135,16 +135,9 @@ def payment_plan(s: Situation) -> Action | None:
 
 def _plan_broken_on(s: Situation, plan: Plan) -> tuple[int, date, Decimal] | None:
     """(instalment number, B, shortfall) of the first missed instalment, if any."""
-    grace = days(s.policy.promise_grace)
-    cumulative = Decimal(0)
-    for number, instalment in enumerate(plan.instalments, start=1):
-        cumulative += instalment.amount
-        deadline = instalment.due + grace
-        if s.today <= deadline:
-            continue
-        paid = s.paid_between(plan.agreed, deadline)
-        if paid < cumulative:
-            return number, deadline + timedelta(days=1), cumulative - paid
+    for judged in s.instalments(plan):
+        if judged.missed:
+            return judged.number, judged.broken_on, judged.shortfall
     return None
 
 
@@ -163,18 +156,6 @@ def _plan_fallback(s: Situation, plan: Plan, number: int, broken: date,
 # -- rule 6: promises -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Promise:
-    promise: Promise
-    amount: Decimal
-    deadline: date  # by + grace
-    kept: bool
-
-    @property
-    def broken_on(self) -> date:
-        return self.deadline + timedelta(days=1)
-
-
 def promises(s: Situation) -> Action | None:
     """6. Promises made ≤ T and ≥ d0: stalling, awaiting one, or a broken one."""
     if s.d0 is None:
@@ -183,7 +164,7 @@ def promises(s: Situation) -> Action | None:
     made = [p for p in s.case.promises if d0 <= p.made <= s.today]
     if not made:
         return None
-    judged = [_judge(s, p) for p in made]
+    judged = [s.judge(p) for p in made]
     broken = sorted((j for j in judged if not j.kept and s.today > j.deadline),
                     key=lambda j: j.broken_on)
     stalling = _stalling(s, broken)
@@ -201,14 +182,7 @@ def promises(s: Situation) -> Action | None:
     return None
 
 
-def _judge(s: Situation, promise: Promise) -> _Promise:
-    amount = promise.amount if promise.amount is not None else s.dunnable_on(promise.made)
-    deadline = promise.by + days(s.policy.promise_grace)
-    kept = s.paid_between(promise.made, deadline) >= amount
-    return _Promise(promise, amount, deadline, kept)
-
-
-def _stalling(s: Situation, broken: list[_Promise]) -> Action | None:
+def _stalling(s: Situation, broken: list[PromiseState]) -> Action | None:
     limit, step_name = s.policy.stalling, s.policy.stalling_step
     if limit is None or step_name is None or len(broken) < max(limit, 1):
         return None

@@ -13,7 +13,19 @@ from decimal import Decimal
 from functools import cached_property
 
 from casebook.engine.allocation import Allocation, allocate
-from casebook.model import DIRECT_CHANNELS, Case, Dispute, Invoice, LogEntry, Payment, Policy, Step
+from casebook.model import (
+    DIRECT_CHANNELS,
+    Case,
+    Dispute,
+    Instalment,
+    Invoice,
+    LogEntry,
+    Payment,
+    Plan,
+    Policy,
+    Promise,
+    Step,
+)
 
 ZERO = Decimal(0)
 
@@ -30,6 +42,49 @@ def open_disputes(disputes: tuple[Dispute, ...], day: date) -> tuple[Dispute, ..
 
 def covered(invoice: Invoice, disputes: tuple[Dispute, ...]) -> bool:
     return any(d.invoice is None or d.invoice == invoice.number for d in disputes)
+
+
+@dataclass(frozen=True)
+class PromiseState:
+    """A promise judged on the day: the amount it covers (the dunnable residual when it was
+    made, unless it names one), its deadline (`by` plus the grace days) and whether enough
+    was paid from the day it was made to that deadline."""
+
+    promise: Promise
+    amount: Decimal
+    deadline: date
+    kept: bool
+
+    @property
+    def broken_on(self) -> date:
+        return self.deadline + timedelta(days=1)
+
+    def state(self, today: date) -> str:
+        """kept, broken (its deadline passed unkept) or pending."""
+        return "kept" if self.kept else ("broken" if today > self.deadline else "pending")
+
+
+@dataclass(frozen=True)
+class InstalmentState:
+    """An instalment of a plan judged on the day. It is missed when its deadline (due plus
+    the grace days) has passed and what was paid from the agreement to that deadline falls
+    short of every instalment so far (`shortfall`), even if it was paid later."""
+
+    number: int
+    instalment: Instalment
+    cumulative: Decimal  # this instalment and every one before it
+    deadline: date
+    paid: bool  # paid by now, however late
+    missed: bool
+    shortfall: Decimal  # by the deadline, when missed
+
+    @property
+    def broken_on(self) -> date:
+        return self.deadline + timedelta(days=1)
+
+    @property
+    def state(self) -> str:
+        return "paid" if self.paid else ("missed" if self.missed else "pending")
 
 
 @dataclass(frozen=True)
@@ -155,3 +210,26 @@ class Situation:
              and not covered(i, disputes)),
             ZERO,
         )
+
+    # -- promises and plans -------------------------------------------------------
+
+    def judge(self, promise: Promise) -> PromiseState:
+        amount = promise.amount if promise.amount is not None else self.dunnable_on(promise.made)
+        deadline = promise.by + days(self.policy.promise_grace)
+        kept = self.paid_between(promise.made, deadline) >= amount
+        return PromiseState(promise, amount, deadline, kept)
+
+    def instalments(self, plan: Plan) -> tuple[InstalmentState, ...]:
+        grace = days(self.policy.promise_grace)
+        paid = self.paid_between(plan.agreed, self.today)
+        found, cumulative = [], ZERO
+        for number, instalment in enumerate(plan.instalments, start=1):
+            cumulative += instalment.amount
+            deadline = instalment.due + grace
+            short = ZERO
+            if self.today > deadline:
+                short = cumulative - self.paid_between(plan.agreed, deadline)
+            found.append(InstalmentState(number, instalment, cumulative, deadline,
+                                         paid=paid >= cumulative, missed=short > 0,
+                                         shortfall=max(short, ZERO)))
+        return tuple(found)

@@ -8,25 +8,19 @@ HTML (see `markdown`). Nothing here reads files or the clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
-from typing import NamedTuple
-
-from markupsafe import Markup
 
 from casebook.engine.interest import CaseInterest
-from casebook.site.markdown import render_markdown
-from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
 from casebook.engine.rules import Action
-from casebook.engine.situation import Situation, covered, days
+from casebook.engine.situation import Situation, covered
+from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
+from casebook.site.markdown import render_markdown
+from casebook.site.totals import BUCKETS
 
 ZERO = Decimal(0)
-TABLE_MARK = "\x00casebook:table\x00"  # never in a page otherwise: NUL is refused in input
-AGENDA_MARK = "\x00casebook:agenda\x00"
-BUCKETS = ("not-due", "1-30", "31-60", "61-90", "90+")
 
 
 def bucket_of(days_late: int) -> int:
@@ -211,44 +205,6 @@ class CaseView:
         return sum((i.residual for i in self.invoices if i.disputed), ZERO)
 
 
-@dataclass(frozen=True, kw_only=True)
-class CaseRow:
-    """One case on the dashboard: small, so that 10,000 of them travel cheaply."""
-
-    id: str
-    debtor: str
-    kind: str
-    owner: str | None
-    tags: tuple[str, ...]
-    status: str
-    action: str
-    due: date | None
-    channel: str | None
-    reason: str  # in the casebook's locale
-    balance: Decimal
-    overdue: Decimal
-    disputed: Decimal
-    days_overdue: int | None
-    interest: Decimal
-    claim: Decimal
-    aging: tuple[Decimal, ...]
-    letter: str | None  # the next action's letter id, if it is rendered
-
-    def due_by(self, day: date) -> bool:
-        return self.due is not None and self.due <= day and self.action != "none"
-
-
-def case_row(view: CaseView) -> CaseRow:
-    return CaseRow(
-        id=view.id, debtor=view.debtor.name, kind=view.debtor.kind, owner=view.owner,
-        tags=view.tags, status=view.status, action=view.action, due=view.due,
-        channel=view.channel, reason=view.reason, balance=view.balance, overdue=view.overdue,
-        disputed=view.disputed_amount, days_overdue=view.days_overdue,
-        interest=view.interest.interest, claim=view.interest.claim, aging=view.aging,
-        letter=view.letter if any(link.id == view.letter for link in view.letters) else None,
-    )
-
-
 # -- building a case view ----------------------------------------------------------------
 
 
@@ -319,32 +275,21 @@ def _payments(s: Situation) -> tuple[PaymentView, ...]:
 
 
 def _promise(s: Situation, promise: Promise) -> PromiseView:
-    amount = promise.amount if promise.amount is not None else s.dunnable_on(promise.made)
-    deadline = promise.by + days(s.policy.promise_grace)
-    kept = s.paid_between(promise.made, deadline) >= amount
-    state = "kept" if kept else ("broken" if s.today > deadline else "pending")
-    return PromiseView(made=promise.made, by=promise.by, amount=amount, state=state,
-                       deadline=deadline)
+    judged = s.judge(promise)
+    return PromiseView(made=promise.made, by=promise.by, amount=judged.amount,
+                       state=judged.state(s.today), deadline=judged.deadline)
 
 
 def _plan(s: Situation, plan: Plan) -> PlanView:
-    grace = days(s.policy.promise_grace)
     paid = s.paid_between(plan.agreed, s.today)
-    instalments, cumulative, broken = [], ZERO, False
-    for number, instalment in enumerate(plan.instalments, start=1):
-        cumulative += instalment.amount
-        deadline = instalment.due + grace
-        if paid >= cumulative:
-            state = "paid"
-        elif s.today > deadline and s.paid_between(plan.agreed, deadline) < cumulative:
-            state, broken = "missed", True
-        else:
-            state = "pending"
-        instalments.append(InstalmentView(number=number, due=instalment.due,
-                                          amount=instalment.amount, state=state))
+    judged = s.instalments(plan)
+    instalments = tuple(InstalmentView(number=i.number, due=i.instalment.due,
+                                       amount=i.instalment.amount, state=i.state)
+                        for i in judged)
+    broken = any(i.state == "missed" for i in judged)
     state = "paid" if paid >= plan.total else ("broken" if broken else "active")
     return PlanView(agreed=plan.agreed, confirmed=plan.confirmed, fallback=plan.fallback,
-                    total=plan.total, paid=paid, state=state, instalments=tuple(instalments))
+                    total=plan.total, paid=paid, state=state, instalments=instalments)
 
 
 def _disputes(s: Situation) -> tuple[DisputeView, ...]:
@@ -386,115 +331,3 @@ def _aging(s: Situation) -> tuple[Decimal, ...]:
         if residual > 0:
             amounts[bucket_of((s.today - invoice.due).days)] += residual
     return tuple(amounts)
-
-
-TOTAL_KEYS = ("open", "overdue", "disputed", "plan", "interest")
-Sums = tuple[Decimal, ...]  # amounts and counts, as Decimals so that they add in one go
-
-
-def row_sums(r: CaseRow) -> Sums:
-    """One row's share of the dashboard's totals, counts and aging, flat: the five totals,
-    the five counts and the cases without an owner, the aging amounts, the aging counts."""
-    plan = r.status == "plan"
-    return (r.balance, r.overdue, r.disputed, r.balance if plan else ZERO, r.interest,
-            _ONE if r.balance > ZERO else ZERO, _ONE if r.overdue > ZERO else ZERO,
-            _ONE if r.disputed > ZERO else ZERO, _ONE if plan else ZERO,
-            _ONE if r.interest > ZERO else ZERO, _ONE if r.owner is None else ZERO,
-            *r.aging, *(_ONE if a > ZERO else ZERO for a in r.aging))
-
-
-def add_sums(shares: Iterable[Sums]) -> Sums:
-    """The sum of row shares, column by column."""
-    columns = 2 * len(TOTAL_KEYS) + 1 + 2 * len(BUCKETS)
-    return tuple(sum(column, ZERO) for column in zip(*shares, strict=True)) or (
-        (ZERO,) * columns)
-
-
-def sub_sums(a: Sums, b: Sums) -> Sums:
-    return tuple(x - y for x, y in zip(a, b, strict=True))
-
-
-_ONE = Decimal(1)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SiteView:
-    """The dashboard."""
-
-    today: date
-    rows: tuple[CaseRow, ...]  # every valid case, most urgent first
-    invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
-    # Every row of the case table and every agenda item comes rendered already, where each
-    # case was rendered: the page shows marks in their place (`table_html`,
-    # `agenda_items_html`), and the build writes the pieces there (`build.site_files`).
-    prerendered: bool = False
-    # `add_sums` of every row's `row_sums`, when the caller has it (else made from the rows)
-    sums: Sums | None = None
-    # the agenda, owners and statuses, when the caller keeps them (an in-place update of a
-    # large casebook); else each is made from the rows
-    known: SiteLists | None = None
-
-    @cached_property
-    def agenda(self) -> tuple[CaseRow, ...]:
-        if self.known is not None:
-            return self.known.agenda
-        return tuple(r for r in self.rows if r.due_by(self.today))
-
-    @property
-    def table_html(self) -> Markup:
-        """Where the rendered rows of the case table go: a loop in the template would cost
-        several calls per row, and a large casebook has tens of thousands of them."""
-        return Markup(TABLE_MARK)
-
-    @property
-    def agenda_items_html(self) -> Markup:
-        """Where the rendered agenda items go."""
-        return Markup(AGENDA_MARK)
-
-    @cached_property
-    def _sums(self) -> tuple[dict[str, Decimal], dict[str, int],
-                             tuple[tuple[str, Decimal, int], ...]]:
-        """Totals, counts and aging, from `sums` or from the rows."""
-        flat = self.sums if self.sums is not None else add_sums(map(row_sums, self.rows))
-        n, b = len(TOTAL_KEYS), len(BUCKETS)
-        totals = dict(zip(TOTAL_KEYS, flat[:n], strict=True))
-        counts = dict(zip((*TOTAL_KEYS, "unowned"), map(int, flat[n:2 * n + 1]), strict=True))
-        start = 2 * n + 1
-        aging = tuple(zip(BUCKETS, flat[start:start + b], map(int, flat[start + b:]),
-                          strict=True))
-        return totals, counts, aging
-
-    @property
-    def totals(self) -> dict[str, Decimal]:
-        return self._sums[0]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """How many cases count towards each total (and how many have no owner)."""
-        return self._sums[1]
-
-    @property
-    def aging(self) -> tuple[tuple[str, Decimal, int], ...]:
-        """(bucket, amount, number of cases with money in it) per BUCKETS entry."""
-        return self._sums[2]
-
-    @cached_property
-    def owners(self) -> tuple[str, ...]:
-        if self.known is not None:
-            return self.known.owners
-        return tuple(sorted({r.owner for r in self.rows if r.owner}))
-
-    @cached_property
-    def statuses(self) -> tuple[str, ...]:
-        if self.known is not None:
-            return self.known.statuses
-        return tuple(sorted({r.status for r in self.rows}))
-
-
-class SiteLists(NamedTuple):
-    """What `SiteView` otherwise makes by going through every row."""
-
-    agenda: tuple[CaseRow, ...]  # the rows with an action due, most urgent first
-    owners: tuple[str, ...]  # sorted
-    statuses: tuple[str, ...]  # sorted
-
