@@ -36,7 +36,7 @@ def child(root: Path, count: int, parse_only: bool) -> None:
 
     from casebook.load.loader import case_id, load_config
     from casebook.read.casefile import read_case
-    from casebook.site.build import Renderer
+    from casebook.site.pages import Renderer
 
     config, _, _ = load_config(root)
     paths = sorted((root / "cases").rglob("*.md"))[:WARM_UP + count]

@@ -18,7 +18,8 @@ from casebook.cli.main import main
 from casebook.model import Creditor
 from casebook.site import build as build_module
 from casebook.site import sitefolder
-from casebook.site.build import BuildFailed, build, place_of
+from casebook.site.build import BuildFailed, build
+from casebook.site.letters import place_of
 from casebook.site.sitefolder import trash_folder
 from casebook.write.scaffold import GITIGNORE
 from tests.conftest import tree

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from casebook import usercache
-from casebook.load import loader
+from casebook.load import cache, loader, workers
 from casebook.load.loader import CACHE_DIR, load
 from casebook.site.build import build
 
@@ -80,6 +80,7 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(path)
 
     monkeypatch.setattr(loader, "read_limited", counting)
+    monkeypatch.setattr(workers, "read_limited", counting)
     return seen
 
 
@@ -92,7 +93,7 @@ def _age(root: Path, seconds: float) -> None:
 
 def test_unchanged_files_are_not_read_again(demo: Path, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
-    monkeypatch.setattr(loader, "_RACY_NS", 0)
+    monkeypatch.setattr(cache, "RACY_NS", 0)
     time.sleep(0.05)  # the files' ctime falls before the table's writing
     load(demo)
     reads = _reads(monkeypatch)
@@ -103,7 +104,7 @@ def test_unchanged_files_are_not_read_again(demo: Path, monkeypatch: pytest.Monk
 
 def test_a_file_changed_in_place_is_read_again_even_with_its_old_size_and_mtime(
         demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loader, "_RACY_NS", 0)
+    monkeypatch.setattr(cache, "RACY_NS", 0)
     path = demo / "cases" / "il-portico.md"
     time.sleep(0.05)
     load(demo)

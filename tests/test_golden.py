@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from casebook.load.loader import load_cases
-from casebook.site.build import Renderer, build
+from casebook.site.build import build
+from casebook.site.pages import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"

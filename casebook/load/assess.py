@@ -1,8 +1,9 @@
 """Assessing a casebook on a day: every valid case's next action, as `next --json` rows.
 
 The one place that joins loading, the checks and the rules into what the commands show. Rows
-are computed in the worker that parses each case (see `loader.Task`) and cached per day, so a
-large casebook is decided about as fast as it is read. It never prints and never reads the clock.
+are computed after the checks, in the worker that parsed each case (`load.workers`), and
+cached per day, so a large casebook is decided about as fast as it is read. It never prints
+and never reads the clock.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from casebook.diagnostics import Diagnostic, Severity
 from casebook.engine.reasons import for_people
 from casebook.engine.rules import NONE, Action, decide
 from casebook.engine.situation import Situation
-from casebook.load.checks import check
-from casebook.load.loader import Casebook, Task, load
+from casebook.load.casebook import Casebook, Task
+from casebook.load.loader import load
 from casebook.model import Case, Config
 
 Row = dict[str, Any]
@@ -72,12 +73,11 @@ def _row(case: Case, config: Config, today: date, for_people: bool) -> Row:
     return assess_case(case, config, today).as_json(for_people=for_people)
 
 
-def next_task(today: date, *, for_people: bool = False) -> Task:
+def next_task(today: date, *, for_people: bool = False) -> Task[Row]:
     """The rows of `next --json`; `for_people`, with each reason in the casebook's locale, for
     the terminal (a task, and a cache, of its own: each reader pays only for its sentence)."""
     name = "next-said" if for_people else "next"
-    return Task(f"{name}@{today.isoformat()}",
-                partial(_row, today=today, for_people=for_people))
+    return Task(name, today.isoformat(), partial(_row, today=today, for_people=for_people))
 
 
 def urgency(row: Row) -> tuple[bool, str, Decimal, str]:
@@ -90,7 +90,7 @@ def urgency(row: Row) -> tuple[bool, str, Decimal, str]:
 class Assessed:
     """A casebook on a day: its diagnostics and the row of every valid case."""
 
-    casebook: Casebook
+    casebook: Casebook[Row]
     today: date
     diagnostics: tuple[Diagnostic, ...]
     rows: tuple[Row, ...]
@@ -113,13 +113,10 @@ class Assessed:
         return sorted(chosen, key=urgency)
 
 
-def assess(root: Path, today: date, task: Task | None = None, *,
+def assess(root: Path, today: date, task: Task[Row] | None = None, *,
            for_people: bool = False) -> Assessed:
     """Load and check the casebook, and run `task` (default: decide the next action, the
     reasons for people with `for_people`) on every case without errors."""
-    casebook = load(root, task=task or next_task(today, for_people=for_people))
-    diagnostics = tuple(check(casebook, today))
-    invalid = {d.path for d in diagnostics if d.severity is Severity.ERROR}
-    rows = tuple(casebook.results[s.path] for s in casebook.files
-                 if s.path in casebook.results and s.path not in invalid)
-    return Assessed(casebook, today, diagnostics, rows)
+    casebook = load(root, today, task or next_task(today, for_people=for_people))
+    rows = tuple(casebook.results[s.path] for s in casebook.files if s.path in casebook.results)
+    return Assessed(casebook, today, casebook.checked, rows)

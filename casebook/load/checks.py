@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from typing import Any
 
 from casebook.diagnostics import Diagnostic, Severity
-from casebook.load.loader import Casebook, FileSummary
+from casebook.load.casebook import Casebook
+from casebook.load.files import FileSummary
 from casebook.read.config import CONFIG_NAME
 
 SummaryCheck = Callable[[FileSummary, date], Iterable[Diagnostic]]
-CasebookCheck = Callable[[Casebook, date], Iterable[Diagnostic]]
+CasebookCheck = Callable[[Casebook[Any], date], Iterable[Diagnostic]]
 
 
-def unique_invoice_numbers(casebook: Casebook, today: date) -> Iterator[Diagnostic]:
+def unique_invoice_numbers(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
     """An invoice number is used once in the whole casebook; every place is reported."""
     places: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     for summary in casebook.files:
@@ -36,7 +38,7 @@ def unique_invoice_numbers(casebook: Casebook, today: date) -> Iterator[Diagnost
                              f"(also at {others})")
 
 
-def rate_coverage(casebook: Casebook, today: date) -> Iterator[Diagnostic]:
+def rate_coverage(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
     """One warning when some days up to today have no known interest rate, or a provisional
     one (a year with no legal-rate row yet)."""
     from casebook.engine.interest import interest_context
@@ -59,7 +61,7 @@ def future_facts(summary: FileSummary, today: date) -> Iterator[Diagnostic]:
                              "it is ignored until that day")
 
 
-def templates_inside(casebook: Casebook, today: date) -> Iterator[Diagnostic]:
+def templates_inside(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
     """The casebook's `templates/` folder is used only when it lies inside the casebook."""
     from casebook.read.discover import template_dirs
 
@@ -75,7 +77,7 @@ CASEBOOK_CHECKS: tuple[CasebookCheck, ...] = (unique_invoice_numbers, rate_cover
                                                templates_inside)
 
 
-def check_changed(casebook: Casebook, today: date, paths: Iterable[str]) -> list[Diagnostic]:
+def check_changed(casebook: Casebook[Any], today: date, paths: Iterable[str]) -> list[Diagnostic]:
     """What `check` would find that can differ after the files at `paths` changed: the
     casebook-wide checks and the diagnostics of those files (the others' are as they were)."""
     wanted = set(paths)
@@ -90,7 +92,7 @@ def check_changed(casebook: Casebook, today: date, paths: Iterable[str]) -> list
     return found
 
 
-def check(casebook: Casebook, today: date) -> list[Diagnostic]:
+def check(casebook: Casebook[Any], today: date) -> list[Diagnostic]:
     """The diagnostics of loading plus those of every check."""
     found = list(casebook.diagnostics)
     for casebook_check in CASEBOOK_CHECKS:

@@ -15,35 +15,27 @@ the cached results of their earlier content.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import errno
 import itertools
 import os
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from casebook.history import commits as githistory
-from casebook.site.build import (
-    BuildFailed,
-    BuildResult,
-    CaseOutput,
-    Renderer,
-    SiteOrder,
-    build,
-    inputs_key,
-    site_files,
-)
+from casebook.diagnostics import Diagnostic, Severity, ordered
+from casebook.history import commits
+from casebook.load.casebook import Casebook
 from casebook.load.checks import check_changed
-from casebook.diagnostics import Severity, ordered
-from casebook.load.loader import CASES_DIR, Casebook, FileSummary, case_id, load_config, reread
+from casebook.load.files import FileSummary
+from casebook.load.loader import CASES_DIR, case_id, load_config, reread
 from casebook.model import Case
+from casebook.site.assemble import site_files
+from casebook.site.build import BuildFailed, BuildResult, build, inputs_key
+from casebook.site.pages import CaseOutput, Renderer
 from casebook.site.sitefolder import (
     Chunks,
     build_lock,
@@ -52,79 +44,25 @@ from casebook.site.sitefolder import (
     trash_folder,
     write_stamp,
 )
-from casebook.site.views import SiteLists, Sums, add_sums, sub_sums
+from casebook.site.state import SiteState
 
 
 @dataclass
-class _State:
+class _Live:
     """What the last full build left, kept up to date by each in-place update."""
 
     root: Path
     out: Path
-    today: date
     stamp: str
     head: str | None
     config_bytes: bytes | None
-    casebook: Casebook
-    results: dict[str, CaseOutput]  # by case path
+    casebook: Casebook[CaseOutput]
+    site: SiteState
     renderer: Renderer
     dirty: set[str] = field(default_factory=set)  # updated in place since the full build
     pending: set[str] = field(default_factory=set)  # changed, but the update failed
     numbers: dict[str, set[str]] = field(default_factory=dict)  # invoice number → case paths
-    sums: Sums = ()  # the dashboard's totals: `add_sums` of every case's share
     written: dict[str, Chunks] = field(default_factory=dict)  # the whole-site files, as written
-    ranking: _Ranking | None = None  # the orders and lists of `results`, kept up to date
-
-
-class _Ranking:
-    """The cases in the orders the dashboard and the exports list them, and the dashboard's
-    owners and statuses, kept as each update changes a few cases. Sorting 10,000 outputs by
-    urgency and by id, and going through them for the agenda, the owners and the statuses,
-    took some 40 ms of a 60 ms update; a change now costs a few binary searches."""
-
-    def __init__(self, results: dict[str, CaseOutput], today: date) -> None:
-        self.today = today
-        self.ranked = sorted((o.order, p) for p, o in results.items())
-        self.ids = sorted((o.row.id, p) for p, o in results.items())
-        self.agenda = sorted((o.order, p) for p, o in results.items() if o.row.due_by(today))
-        self.owners = Counter(o.row.owner for o in results.values() if o.row.owner)
-        self.statuses = Counter(o.row.status for o in results.values())
-
-    def remove(self, path: str, output: CaseOutput) -> None:
-        row = output.row
-        _discard(self.ranked, (output.order, path))
-        _discard(self.ids, (row.id, path))
-        if row.due_by(self.today):
-            _discard(self.agenda, (output.order, path))
-        for counter, name in ((self.owners, row.owner), (self.statuses, row.status)):
-            if name:
-                counter[name] -= 1
-                if counter[name] <= 0:
-                    del counter[name]
-
-    def add(self, path: str, output: CaseOutput) -> None:
-        row = output.row
-        bisect.insort(self.ranked, (output.order, path))
-        bisect.insort(self.ids, (row.id, path))
-        if row.due_by(self.today):
-            bisect.insort(self.agenda, (output.order, path))
-        if row.owner:
-            self.owners[row.owner] += 1
-        self.statuses[row.status] += 1
-
-    def order(self, results: dict[str, CaseOutput]) -> SiteOrder:
-        return SiteOrder(
-            ranked=[results[p] for _, p in self.ranked],
-            by_case=[results[p] for _, p in self.ids],
-            lists=SiteLists(agenda=tuple(results[p].row for _, p in self.agenda),
-                            owners=tuple(sorted(self.owners)),
-                            statuses=tuple(sorted(self.statuses))))
-
-
-def _discard(entries: list[Any], entry: Any) -> None:
-    at = bisect.bisect_left(entries, entry)
-    if at < len(entries) and entries[at] == entry:
-        del entries[at]
 
 
 class LiveBuild:
@@ -132,7 +70,7 @@ class LiveBuild:
     change; call it as `builder(root, today, out, changed)`."""
 
     def __init__(self) -> None:
-        self._state: _State | None = None
+        self._state: _Live | None = None
 
     def __call__(self, root: Path, today: date, out: Path,
                  changed: Iterable[str] | None = None) -> BuildResult:
@@ -144,46 +82,40 @@ class LiveBuild:
                     return _update(state, paths)
         self._state = None
         result = build(root, today, out)
-        if result.casebook is None:  # "up to date": no results in hand, so load them
+        if result.state is None:  # "up to date": no results in hand, so load them
             result = build(root, today, out, reuse_site=False)
         self._state = _start(root, out, today, result)
         return result
 
 
-def _in_place(state: _State, paths: tuple[str, ...], today: date) -> bool:
+def _in_place(state: _Live, paths: tuple[str, ...], today: date) -> bool:
     """Whether these changes can be applied in place: case files only, the same day and
     the same git history."""
-    if today != state.today or not paths:
+    if today != state.site.today or not paths:
         return False
     for path in paths:
         if not (path.startswith(CASES_DIR + "/") and path.endswith(".md")):
             return False  # casebook.yml, a template, a folder: a full build
         if (state.root / path).is_dir():
             return False
-    return githistory.head(state.root) == state.head
+    return commits.head(state.root) == state.head
 
 
-def _start(root: Path, out: Path, today: date, result: BuildResult) -> _State | None:
-    casebook = result.casebook
-    if casebook is None or result.invalid:
+def _start(root: Path, out: Path, today: date, result: BuildResult) -> _Live | None:
+    casebook, site, renderer = result.casebook, result.state, result.renderer
+    if casebook is None or site is None or renderer is None or result.invalid:
         return None
     _, _, config_bytes = load_config(root)
-    results: dict[str, CaseOutput] = dict(casebook.results)
-    renderer = Renderer(root, casebook.config, today, githistory.histories(root))
-    renderer.prepare()
-    return _State(root=root, out=out, today=today, stamp=result.stamp,
-                  head=githistory.head(root), config_bytes=config_bytes, casebook=casebook,
-                  results=results, renderer=renderer,
-                  numbers=_numbers(casebook.files),
-                  sums=add_sums(o.sums for o in results.values()),
-                  ranking=_Ranking(results, today))
+    return _Live(root=root, out=out, stamp=result.stamp, head=commits.head(root),
+                 config_bytes=config_bytes, casebook=casebook, site=site, renderer=renderer,
+                 numbers=_numbers(casebook.files))
 
 
-def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
+def _update(state: _Live, paths: tuple[str, ...]) -> BuildResult:
     """Apply changed case files to the site in place; BuildFailed leaves the site alone."""
     paths = tuple(dict.fromkeys((*state.pending, *paths)))
     files = {s.path: s for s in state.casebook.files}
-    state_files_before = {p: files[p] for p in paths if p in files}
+    before = {p: files[p] for p in paths if p in files}
     parsed: dict[str, Case | None] = {}
     for path in paths:
         if not (state.root / path).is_file() or Path(path).name.startswith(("_", ".")):
@@ -197,33 +129,17 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
             files[path], parsed[path] = found[0], found[1].case
     casebook = dataclasses.replace(state.casebook, files=tuple(files[p] for p in sorted(files)),
                                    results={})
-    # The casebook was valid before: a new error can only involve the changed files, and the
-    # files that share an invoice number with them.
-    numbers = {n for p in paths if p in files for n, _, _ in files[p].invoices}
-    related = {*paths, *(p for n in numbers for p in state.numbers.get(n, ()))}
-    nearby = dataclasses.replace(casebook, files=tuple(
-        files[p] for p in sorted(related) if p in files))
-    diagnostics = ordered(check_changed(nearby, state.today, paths))
-    if any(d.severity is Severity.ERROR for d in diagnostics):
-        state.pending.update(paths)  # applied with the next change, once they are mended
-        raise BuildFailed(diagnostics)
-    state.pending.clear()
+    diagnostics = _checked(state, casebook, files, paths)
     for path in paths:
-        _index_numbers(state.numbers, path, state_files_before.get(path), files.get(path))
-
-    out = state.out
-    ranking = state.ranking or _Ranking(state.results, state.today)
-    state.ranking = ranking
+        _index_numbers(state.numbers, path, before.get(path), files.get(path))
+    site, out = state.site, state.out
     trash = _Trash(trash_folder(state.root))
     state.dirty.update(paths)
     write_stamp(out, state.stamp, "", frozenset(state.dirty))  # an update is under way
     for path in paths:
         cid = case_id(path)
         case = parsed.get(path)
-        old = state.results.pop(path, None)
-        if old is not None:
-            state.sums = sub_sums(state.sums, old.sums)
-            ranking.remove(path, old)
+        site.remove(path)
         if case is None:  # gone
             trash.take(out / "cases" / f"{cid}.html")
             trash.take(out / "letters" / cid)
@@ -234,13 +150,8 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
             target.parent.mkdir(parents=True, exist_ok=True)
             trash.replace(target, text.encode("utf-8"))
         _drop_letters(out / "letters" / cid, {Path(n).name for n in pages}, trash)
-        state.results[path] = output
-        state.sums = add_sums((state.sums, output.sums))
-        ranking.add(path, output)
-
-    order = ranking.order(state.results)
-    for name, data in site_files(casebook, order.by_case, (), state.today,
-                                 state.renderer.env, state.sums, order).items():
+        site.add(path, output)
+    for name, data in site_files(site, casebook.config, state.renderer.env).items():
         if state.written.get(name) != data:  # the calendar, say, often stays the same
             trash.replace(out / name, data)
             state.written[name] = data
@@ -248,9 +159,26 @@ def _update(state: _State, paths: tuple[str, ...]) -> BuildResult:
     write_stamp(out, state.stamp, inputs_key(casebook, state.config_bytes),
                 frozenset(state.dirty))
     trash.empty()
-    return BuildResult(out=out, diagnostics=diagnostics, cases=len(state.results),
+    return BuildResult(out=out, diagnostics=diagnostics, cases=len(site.outputs),
                        rendered=sum(1 for c in parsed.values() if c is not None),
                        written=True, in_place=True, stamp=state.stamp)
+
+
+def _checked(state: _Live, casebook: Casebook[CaseOutput], files: dict[str, FileSummary],
+             paths: tuple[str, ...]) -> list[Diagnostic]:
+    """The diagnostics the change can bring; BuildFailed on an error. The casebook was
+    valid before: a new error can only involve the changed files, and the files that share
+    an invoice number with them."""
+    numbers = {n for p in paths if p in files for n, _, _ in files[p].invoices}
+    related = {*paths, *(p for n in numbers for p in state.numbers.get(n, ()))}
+    nearby = dataclasses.replace(casebook, files=tuple(
+        files[p] for p in sorted(related) if p in files))
+    diagnostics = ordered(check_changed(nearby, state.site.today, paths))
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        state.pending.update(paths)  # applied with the next change, once they are mended
+        raise BuildFailed(diagnostics)
+    state.pending.clear()
+    return diagnostics
 
 
 def _numbers(files: Iterable[FileSummary]) -> dict[str, set[str]]:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from casebook.load.loader import CACHE_DIR
+from casebook.load.cache import CACHE_DIR
 
 STAMP_FILE = ".casebook-build"
 Chunks = list[bytes]  # a file's content in pieces, written one after the other
@@ -179,3 +179,56 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd, rename_exchange = -100, 2
     done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     return bool(done == 0)
+
+
+# -- what a build takes from the site before it ---------------------------------------------
+
+
+def contained_files(folder: Path) -> list[Path]:
+    """The files under `folder` that really are inside it: a link to a file elsewhere
+    (`templates/assets/x.css -> /etc/passwd`) is neither read nor published."""
+    real = os.path.realpath(folder)
+    return [p for p in sorted(folder.rglob("*"))
+            if p.is_file() and os.path.realpath(p).startswith(real + os.sep)]
+
+
+class PreviousIncomplete(Exception):
+    """The previous site lacks a page that was to be reused (someone deleted it)."""
+
+
+def link_previous(out: Path, staging: Path, case_id: str) -> None:
+    """Hard-link an unchanged case's page and letters from the previous site. A large site
+    has many thousands of these, so each costs as few system calls as can be: a folder is
+    made only when a link finds it missing, and the letters are listed without a stat each."""
+    if not _link(f"{out}/cases/{case_id}.html", f"{staging}/cases/{case_id}.html"):
+        raise PreviousIncomplete(case_id)
+    try:
+        letters = os.scandir(f"{out}/letters/{case_id}")
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    with letters:
+        for entry in letters:
+            if entry.is_file(follow_symlinks=False):
+                _link(entry.path, f"{staging}/letters/{case_id}/{entry.name}")
+
+
+def _link(source: str, target: str) -> bool:
+    """Link (else copy) `source` to `target`, making its folder if need be; False when
+    `source` is not there."""
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        if not os.path.isfile(source):
+            return False
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _link_or_copy(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
+    return True
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links here (a copy of a file gone since fails as well)
+        shutil.copy2(source, target)

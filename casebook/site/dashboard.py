@@ -1,0 +1,122 @@
+"""What the dashboard sees: each case as a row, and the page as a whole.
+
+A row is small, so that many thousands of them travel between processes cheaply; the page's
+totals and lists come kept up to date by `SiteState`. Nothing here reads files or the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+from markupsafe import Markup
+
+from casebook.site.totals import Totals
+from casebook.site.views import CaseView
+
+TABLE_MARK = "\x00casebook:table\x00"  # never in a page otherwise: NUL is refused in input
+AGENDA_MARK = "\x00casebook:agenda\x00"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseRow:
+    """One case on the dashboard: small, so that 10,000 of them travel cheaply."""
+
+    id: str
+    debtor: str
+    kind: str
+    owner: str | None
+    tags: tuple[str, ...]
+    status: str
+    action: str
+    due: date | None
+    channel: str | None
+    reason: str  # in the casebook's locale
+    balance: Decimal
+    overdue: Decimal
+    disputed: Decimal
+    days_overdue: int | None
+    interest: Decimal
+    claim: Decimal
+    aging: tuple[Decimal, ...]
+    letter: str | None  # the next action's letter id, if it is rendered
+
+    def due_by(self, day: date) -> bool:
+        return self.due is not None and self.due <= day and self.action != "none"
+
+    def share(self) -> Totals:
+        """The case's share of the dashboard's totals."""
+        return Totals.of(balance=self.balance, overdue=self.overdue, disputed=self.disputed,
+                         plan=self.status == "plan", interest=self.interest, owner=self.owner,
+                         aging=self.aging)
+
+
+def case_row(view: CaseView) -> CaseRow:
+    return CaseRow(
+        id=view.id, debtor=view.debtor.name, kind=view.debtor.kind, owner=view.owner,
+        tags=view.tags, status=view.status, action=view.action, due=view.due,
+        channel=view.channel, reason=view.reason, balance=view.balance, overdue=view.overdue,
+        disputed=view.disputed_amount, days_overdue=view.days_overdue,
+        interest=view.interest.interest, claim=view.interest.claim, aging=view.aging,
+        letter=view.letter if any(link.id == view.letter for link in view.letters) else None,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteView:
+    """The dashboard. Every row of the case table and every agenda item comes rendered
+    already, made where each case was rendered: the page shows marks in their place
+    (`table_html`, `agenda_items_html`), and the site's assembly writes the pieces there."""
+
+    today: date
+    rows: tuple[CaseRow, ...]  # every valid case, most urgent first
+    invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
+    sums: Totals
+    lists: SiteLists
+    prerendered: bool = True  # the templates of a casebook may still ask
+
+    @property
+    def agenda(self) -> tuple[CaseRow, ...]:
+        return self.lists.agenda
+
+    @property
+    def table_html(self) -> Markup:
+        """Where the rendered rows of the case table go."""
+        return Markup(TABLE_MARK)
+
+    @property
+    def agenda_items_html(self) -> Markup:
+        """Where the rendered agenda items go."""
+        return Markup(AGENDA_MARK)
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        return self.sums.by_key
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many cases count towards each total (and how many have no owner)."""
+        return self.sums.counts_by_key
+
+    @property
+    def aging(self) -> tuple[tuple[str, Decimal, int], ...]:
+        """(bucket, amount, number of cases with money in it) per bucket."""
+        return self.sums.aging_rows
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        return self.lists.owners
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return self.lists.statuses
+
+
+class SiteLists(NamedTuple):
+    """The dashboard's lists, kept by `SiteState` as cases change."""
+
+    agenda: tuple[CaseRow, ...]  # the rows with an action due, most urgent first
+    owners: tuple[str, ...]  # sorted
+    statuses: tuple[str, ...]  # sorted

@@ -1,0 +1,147 @@
+"""One case's part of the site: its page, its letters, and what the whole-site files need
+from it (`CaseOutput`), rendered after the casebook has been checked, in the worker that
+parsed the case. Output is deterministic: the same case, config, templates and day give the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from casebook.atomic import write_all
+from casebook.engine.interest import interest_context, interest_for_case
+from casebook.load.assess import assess_case, urgency
+from casebook.model import Case, Config
+from casebook.site.dashboard import CaseRow, case_row
+from casebook.site.formats import (
+    export_fields,
+)
+from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, letter_context, letters_for
+from casebook.site.outputs import case_lines
+from casebook.site.render import environment, labels
+from casebook.site.totals import Totals
+from casebook.site.views import CaseView, Commit, LetterLink, case_view
+
+
+class CaseOutput(NamedTuple):
+    """What the whole-site files need from one case, made (and encoded) where the case is
+    rendered: its dashboard row and order, its pieces of the dashboard and of each export."""
+
+    row: CaseRow
+    order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
+    lines: dict[str, bytes]  # its line of each export, by file (`outputs.EXPORTS`)
+    row_html: bytes
+    agenda_html: bytes  # empty when nothing is due
+    share: Totals  # its share of the dashboard's totals
+
+
+class Renderer:
+    """Renders the pages of single cases, in the process that builds the site and in the
+    workers forked from it (made, and its templates compiled, before they fork)."""
+
+    def __init__(self, root: Path, config: Config, today: date,
+                 history: dict[str, tuple[Commit, ...]]) -> None:
+        self.root, self.config, self.today, self.history = root, config, today, history
+        self.interest = interest_context(config.interest, today)
+        self.env = environment(root, config.locale, config.currency)
+        self.text_env = environment(root, config.locale, config.currency, text=True)
+        self._folders: set[Path] = set()
+
+    def view(self, case: Case, letters: tuple[str, ...] | None = None) -> CaseView:
+        return self._assessed(case, letters)[0]
+
+    def _assessed(self, case: Case, letters: tuple[str, ...] | None = None
+                  ) -> tuple[CaseView, dict[str, Any]]:
+        """The case's view and its export row, from one assessment."""
+        assessment = assess_case(case, self.config, self.today)
+        interest = interest_for_case(case, self.interest)
+        view = case_view(assessment.situation, assessment.action, interest,
+                         self.history.get(case.path, ()), said=assessment.said)
+        wanted = letters if letters is not None else letters_for(
+            view, self.config.policy_for(case))
+        if wanted:
+            depth = case.id.count("/") + 1
+            names = labels(self.config.locale)
+            view = dataclasses.replace(view, letters=tuple(
+                LetterLink(id=name, title=names.get(f"letter.{name}", name),
+                           href="../" * depth + f"letters/{case.id}/{name}.html")
+                for name in wanted))
+        return view, export_fields(assessment, interest)
+
+    def forget_folders(self) -> None:
+        self._folders.clear()
+
+    def prepare(self) -> None:
+        """Compile every template once, here, so the worker processes forked after this
+        inherit them instead of each compiling its own."""
+        locale = self.config.locale
+        for name in ("case.html", "_case_row.html", "_agenda_item.html"):
+            self.env.get_template(name)
+        for name in (*LADDER_LETTERS, *EXTRA_LETTERS):
+            self.env.get_template(f"letters/{locale}/{name}.html")
+            self.text_env.get_template(f"letters/{locale}/{name}.txt")
+
+    def case_page(self, view: CaseView) -> str:
+        base = "../" * (view.id.count("/") + 1)
+        return self.env.get_template("case.html").render(
+            case=view, creditor=self.config.creditor, base=base, today=self.today)
+
+    def letter(self, view: CaseView, name: str, fmt: str = "html") -> str:
+        """A letter as a printable page ("html", which carries the plain text too, ready to
+        copy into an e-mail or a PEC message) or as that plain text alone ("txt")."""
+        base = "../" * (view.id.count("/") + 2)
+        context = {"case": view, "creditor": self.config.creditor, "today": self.today,
+                   "base": base, "letter": letter_context(view, name, self.config)}
+        folder = f"letters/{self.config.locale}/{name}"
+        text = self.text_env.get_template(f"{folder}.txt").render(context)
+        if fmt != "html":
+            return text
+        return self.env.get_template(f"{folder}.html").render(context, plain_text=text)
+
+    def render_case(self, case: Case) -> tuple[dict[str, str], CaseOutput]:
+        """The case's files (path in the site → text) and what the whole-site files need."""
+        view, export = self._assessed(case)
+        files = {f"cases/{case.id}.html": self.case_page(view)}
+        for link in view.letters:
+            files[f"letters/{case.id}/{link.id}.html"] = self.letter(view, link.id)
+        row = case_row(view)
+        agenda = ""
+        if row.due_by(self.today):
+            agenda = self._partial("_agenda_item.html", row)
+        output = CaseOutput(
+            row=row, order=urgency(export),
+            lines=case_lines(export, view.reason, self.today, self.config),
+            row_html=self._partial("_case_row.html", row).encode(),
+            agenda_html=agenda.encode(), share=row.share())
+        return files, output
+
+    def _partial(self, name: str, row: CaseRow) -> str:
+        """The case's row of the dashboard table or its agenda item, rendered here rather
+        than in one long loop over every case."""
+        return self.env.get_template(name).render(row=row, base="", today=self.today)
+
+    def write_case(self, case: Case, out: Path) -> CaseOutput:
+        """Render the case into the site folder `out`."""
+        files, output = self.render_case(case)
+        for name, text in files.items():
+            self._write(out / name, text)
+        return output
+
+    def _write(self, path: Path, text: str) -> None:
+        """A new file in the staging folder, written with bare system calls (Python's text
+        file would add an fstat, a terminal check and a seek to each of many files)."""
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            write_all(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+
