@@ -360,3 +360,22 @@ def test_the_site_folder_is_readable_by_others(demo: Path) -> None:
     finally:
         os.umask(mask)
     assert (demo / "site").stat().st_mode & 0o777 == 0o755
+
+
+def test_every_export_format_is_offered_by_the_cli_and_linked_from_the_dashboard(
+        tmp_path: Path) -> None:
+    """`site/outputs.py` lists the exports once; the CLI's `--format` choices (kept literal
+    so that `casebook --help` imports no renderer) and the built site follow it."""
+    from casebook.cli.report import export as export_command
+    from casebook.site.outputs import EXPORTS, FORMATS
+
+    choices = next(p for p in export_command.params if p.name == "fmt").type.choices
+    assert set(choices) == set(FORMATS)
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "cases", book / "cases")
+    shutil.copy(ROOT / "casebook.yml", book / "casebook.yml")
+    build(book, DAY)
+    index = (book / "site" / "index.html").read_text()
+    for export in EXPORTS:
+        assert (book / "site" / export.file).is_file()
+        assert f'href="{export.file}"' in index

@@ -359,7 +359,7 @@ def test_templates_cannot_reach_python_internals(book: Path, escape: str) -> Non
 ])
 def test_a_template_reading_what_is_not_there_gets_a_template_error(book: Path,
                                                                     template: str) -> None:
-    """Attributes of plain data are read inline (`sandbox._CodeGenerator`): one that is not
+    """Attributes of plain data are read inline (`the sandbox`): one that is not
     there still ends as Jinja's undefined value, a one-line error at the template's line."""
     override(book, "\n" + template)
     said = build_refuses(book, "templates/case.html:2: ")

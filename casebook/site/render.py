@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from casebook.read.datafiles import plain, read_data
 from casebook.read.discover import template_dirs
-from casebook.site.sandbox import ContainedLoader, Sandbox
-from casebook.usercache import user_cache_dir
+from casebook.site.sandbox import ContainedLoader, Sandbox, bytecode_cache, own_templates
 
 LOCALES = {"it": "it_IT", "en": "en_GB"}
 ELIDED = {"il": "l'", "del": "dell'", "al": "all'", "dal": "dall'"}  # before "8" and "11"
@@ -93,6 +93,7 @@ class Formats:
         # is not memoised by value, since it may tell -0 from 0.
         self.date_long = Memo(lambda d: self._date(d, "long")).__getitem__
         self.date_short = Memo(lambda d: self._date(d, "dd/MM/yyyy")).__getitem__
+        self.date_tag = Memo(self._date_tag).__getitem__
         self.money = Memo(self._money).__getitem__ if self._money_layout else self._money
         self.number = Memo(self._number).__getitem__ if self._number_layout else self._number
         self._words = Memo(lambda key: self._in_words(*key))
@@ -176,6 +177,13 @@ class Formats:
         from babel.dates import format_date
 
         return str(format_date(day, pattern, locale=self.locale))
+
+    def _date_tag(self, day: date) -> Markup:
+        """A day as a page shows it: `<time datetime="2026-11-20">20/11/2026</time>`, for
+        `{{ d|date_tag }}`. A filter, not a macro: a case page shows dozens of days, and a
+        macro call costs many times its output."""
+        return Markup('<time datetime="{}">{}</time>').format(day.isoformat(),
+                                                              self.date_short(day))
 
     def date_words(self, day: date, prep: str | None = None) -> str:
         """A date in words, the Italian way: "1° dicembre 2026" on the first of the month and,
@@ -284,17 +292,22 @@ def bullet(text: str) -> str:
 def environment(root: Path | None, locale: str, currency: str, *, text: bool = False
                 ) -> jinja2.Environment:
     """The templates' environment: HTML-escaping, or for the plain-text letters (`text`)
-    with each value made plain (`plain_value`) instead."""
+    with each value made plain (`plain_value`) instead.
+
+    Jinja's sandbox when the casebook has a `templates/` folder of its own, whose templates
+    someone else may have written; without one, every template is casebook's own, and Jinja's
+    plain environment renders them without the sandbox's inspection of each value."""
+    folders = template_dirs(root)
     shipped = template_dirs(None)[0]
     loader = jinja2.ChoiceLoader([
-        ContainedLoader(template_dirs(root)),
+        ContainedLoader(folders),
         # `shipped/NAME` always names the packaged template, so an override can extend it.
         jinja2.PrefixLoader({"shipped": ContainedLoader(shipped)}),
     ])
-    env = Sandbox(
+    kind = Sandbox if own_templates(folders) else jinja2.Environment
+    env = kind(
         loader=loader,
         auto_reload=False,  # one environment serves one build
-        bytecode_cache=_bytecode_cache("templates-text" if text else "templates"),
         autoescape=not text,
         finalize=plain_value if text else None,
         undefined=jinja2.StrictUndefined,
@@ -302,6 +315,7 @@ def environment(root: Path | None, locale: str, currency: str, *, text: bool = F
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.bytecode_cache = bytecode_cache(env)
     formats = Formats(locale, currency)
     texts = Labels(labels(locale))
 
@@ -318,6 +332,7 @@ def environment(root: Path | None, locale: str, currency: str, *, text: bool = F
         "percent": formats.percent,
         "date_long": formats.date_long,
         "date_short": formats.date_short,
+        "date_tag": formats.date_tag,
         "date_words": formats.date_words,
         "iso": methodcaller("isoformat"),  # `d|iso` is `d.isoformat()`, without a call in Jinja
         "iban": iban,
@@ -333,23 +348,6 @@ def environment(root: Path | None, locale: str, currency: str, *, text: bool = F
     env.globals.update({"T": texts, "t": texts.__getitem__, "locale": locale,
                         "currency": currency})
     return env
-
-
-def _bytecode_cache(name: str) -> jinja2.BytecodeCache | None:
-    """Compiled templates, kept in the user's cache folder (never inside a casebook, which
-    could carry compiled code from someone else): keyed by each template's source, so a
-    build compiles only what changed and the shipped templates once per installation."""
-    folder = user_cache_dir()
-    if folder is None:
-        return None
-    try:
-        (folder / name).mkdir(mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    # Code compiled for the sandbox (with its own `escape`, `sandbox._CodeGenerator`) differs
-    # from plain Jinja's, and Jinja keys its cache only by template name and source: a name of
-    # their own keeps other compilations out.
-    return jinja2.FileSystemBytecodeCache(str(folder / name), "__sandboxed-4_%s.cache")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -2,31 +2,28 @@
 
 A template reaches only the values it is given and the templates of its own folders: never a
 file elsewhere (through `..`, an absolute name or a link) and never Python's internals. Case data
-is never a template. Nothing here renders; `render` builds the environment from these pieces.
+is never a template. Compiled templates are kept apart by what shaped their code, so that code
+compiled otherwise is never loaded. Nothing here renders; `render` builds the environment from
+these pieces.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib.metadata
 import os
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import jinja2
-import markupsafe
-from jinja2.compiler import CodeGenerator, Frame, optimizeconst
-from jinja2.nodes import Getattr, Node
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
-from casebook.read.discover import inside
-
-try:
-    from markupsafe._speedups import _escape_inner
-except ImportError:  # markupsafe built without its C extension
-    from markupsafe._native import _escape_inner
+from casebook.read.discover import inside, template_dirs
+from casebook.usercache import user_cache_dir
 
 MAX_TEMPLATE_BYTES = 1 << 20
 
@@ -75,70 +72,21 @@ class ContainedLoader(jinja2.FileSystemLoader):
         return data.decode(self.encoding), os.path.normpath(filename), uptodate
 
 
-def escape(value: Any) -> str:
-    """`markupsafe.escape` for a value a template writes out (`{{ value }}`): the same text,
-    returned as a plain `str` where that is all the output needs. Jinja joins each piece of a
-    page into one string, and wraps what a macro, a `set` block or a filter block makes in
-    `Markup` itself; so the `Markup` that `markupsafe.escape` makes around every value, at the
-    cost of two more Python calls, is thrown away. Text, already-safe Markup and whole numbers
-    take the short way; everything else goes through markupsafe."""
-    kind = type(value)  # as markupsafe: a proxy may report the class of what it wraps
-    if kind is str:
-        return _escape_inner(value)
-    if kind is Markup:
-        return value  # type: ignore[no-any-return]
-    if kind is int:
-        return str(value)
-    return markupsafe.escape(value)
-
-
-class _CodeGenerator(CodeGenerator):
-    """Jinja's compiler, with two changes to the code it writes for the sandbox, both for
-    speed and neither for what a template may reach:
-
-    - the templates' `escape` is the one above: each compiled template imports Jinja's runtime
-      names in one line, and the line after it rebinds it;
-    - `value.name`, with a public `name`, reads the attribute inline when the value is plain
-      data (`PLAIN_DATA`), the very case in which `Sandbox.getattr` would read it directly,
-      instead of calling it for each of some 500 attributes a case's pages read. Any other
-      value, a private name, or an attribute that is not there takes `Sandbox.getattr` as
-      before, so its checks and its undefined values are unchanged."""
-
-    def writeline(self, x: str, node: Node | None = None, extra: int = 0) -> None:
-        super().writeline(x, node, extra)
-        if x.startswith("from jinja2.runtime import "):
-            super().writeline("from casebook.site.sandbox import escape, PLAIN_DATA as cb_plain")
-
-    @optimizeconst
-    def visit_Getattr(self, node: Getattr, frame: Frame) -> None:
-        if node.attr[:1] == "_" or self.environment.is_async or not node.attr.isidentifier():
-            return super().visit_Getattr(node, frame)
-        # Evaluated once into `cb_o`; the test runs before either branch, and a nested
-        # `a.b.c` assigns its inner names before the outer ones are read.
-        name = repr(node.attr)
-        self.write("(cb_v if type(cb_o := ")
-        self.visit(node.node, frame)
-        self.write(f") in cb_plain and (cb_v := getattr(cb_o, {name}, missing)) is not missing"
-                   f" else environment.getattr(cb_o, {name}))")
-
-
 class Sandbox(SandboxedEnvironment):
     """Jinja's sandbox: a template can reach the values it is given, never Python's internals
     (`''.__class__.__mro__`, `cycler.__init__.__globals__`, …), so a template can read no
     file and run no program. Case data is never a template; the sandbox is for the templates
     of a casebook someone else wrote (a clone, a pull request in CI).
 
-    The one change to Jinja's checks is a fast path: a public attribute of casebook's own
-    frozen dataclasses, of a Decimal or of a date is data, and one of Jinja's own loop
-    variable (`loop.last`) or of an imported template (`m.table`, a macro) is what Jinja
-    gives every template: each is returned without the sandbox's inspection of each value
-    (which doubles the cost of rendering a page)."""
-
-    code_generator_class = _CodeGenerator
+    The one change to Jinja's checks is a shorter way for plain data: a public attribute of
+    casebook's own frozen dataclasses, of a Decimal or of a date, and one of Jinja's own loop
+    variable (`loop.last`) or of an imported template (`m.table`, a macro), is read without
+    the sandbox's inspection of each value. For such an object Jinja's checks could refuse
+    only a name starting with `_`, and those still take Jinja's way."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         kind = type(obj)
-        if attribute[:1] != "_" and (kind in PLAIN_DATA or (
+        if attribute[:1] != "_" and (kind in _PLAIN_DATA or (
                 kind not in _OTHER_TYPES and _is_plain_data(kind))):
             try:
                 return getattr(obj, attribute)
@@ -149,12 +97,66 @@ class Sandbox(SandboxedEnvironment):
 
 # the types whose public attributes are read without the sandbox's checks: filled as values
 # of casebook's own dataclasses come by (`_is_plain_data`)
-PLAIN_DATA: set[type] = {Decimal, date, jinja2.runtime.LoopContext,
-                         jinja2.environment.TemplateModule}
+_PLAIN_DATA: set[type] = {Decimal, date, jinja2.runtime.LoopContext,
+                          jinja2.environment.TemplateModule}
 _OTHER_TYPES: set[type] = set()
 
 
 def _is_plain_data(kind: type) -> bool:
     plain = dataclasses.is_dataclass(kind) and kind.__module__.startswith("casebook.")
-    (PLAIN_DATA if plain else _OTHER_TYPES).add(kind)
+    (_PLAIN_DATA if plain else _OTHER_TYPES).add(kind)
     return plain
+
+
+def own_templates(folders: list[str]) -> bool:
+    """Whether the template folders (`discover.template_dirs`) include a casebook's own: then
+    the environment must be the sandbox."""
+    return folders != template_dirs(None)
+
+
+def bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
+    """Compiled templates, kept in the user's cache folder (never inside a casebook, which
+    could carry compiled code from someone else): keyed by each template's source, so a
+    build compiles only what changed and the shipped templates once per installation.
+
+    Jinja keys its cache by template name and source only, and checks only its own cache
+    format and Python's version; yet the code it writes depends on Jinja's version, on the
+    sandbox, on escaping and on the syntax options. Each such combination has a folder of its
+    own, named by them (`code_shape`), so code compiled otherwise is never loaded."""
+    folder = user_cache_dir()
+    if folder is None:
+        return None
+    folder = folder / f"templates-{code_shape(env)}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def code_shape(env: jinja2.Environment) -> str:
+    """What the code Jinja compiles for `env` depends on, as a name: "jinja2-3.1.6-plain-html-"
+    and a digest of the syntax and compiler options."""
+    options = [(name, _stable(getattr(env, name, None))) for name in _SHAPING]
+    digest = hashlib.sha256(repr(options).encode()).hexdigest()[:12]
+    return (f"jinja2-{_version('jinja2')}-{'sandboxed' if env.sandboxed else 'plain'}-"
+            f"{'html' if env.autoescape else 'text'}-{digest}")
+
+
+def _stable(value: Any) -> Any:
+    """A value as its repr may stand in a name: a function by its name, a set sorted."""
+    if callable(value):
+        return getattr(value, "__qualname__", type(value).__qualname__)
+    if isinstance(value, (set, frozenset, dict)):
+        return sorted(value)
+    return value
+
+
+_version = lru_cache(maxsize=None)(importlib.metadata.version)
+
+# the environment's options that change the code Jinja compiles (its lexer, its compiler)
+_SHAPING = ("block_start_string", "block_end_string", "variable_start_string",
+            "variable_end_string", "comment_start_string", "comment_end_string",
+            "line_statement_prefix", "line_comment_prefix", "trim_blocks", "lstrip_blocks",
+            "newline_sequence", "keep_trailing_newline", "optimized", "is_async",
+            "autoescape", "finalize", "extensions", "intercepted_binops", "intercepted_unops")
