@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import subprocess
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-from casebook.site.views import Commit
+
+@dataclass(frozen=True, kw_only=True)
+class Commit:
+    """A commit that touched a case file, as its page lists it."""
+
+    date: str  # ISO date of the commit
+    author: str
+    subject: str
+    hash: str  # short hash
+
 
 MAX_PER_FILE = 30
 _SEPARATOR = "\x1e"

@@ -25,7 +25,8 @@ from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, letter_context,
 from casebook.site.outputs import case_lines
 from casebook.site.render import environment, labels
 from casebook.site.totals import Totals
-from casebook.site.views import CaseView, Commit, LetterLink, case_view
+from casebook.history.commits import Commit
+from casebook.site.views import CaseView, LetterLink, case_view
 
 
 class CaseOutput(NamedTuple):

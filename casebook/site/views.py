@@ -17,6 +17,7 @@ from casebook.engine.interest import CaseInterest
 from casebook.engine.rules import Action
 from casebook.engine.situation import Situation, covered
 from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
+from casebook.history.commits import Commit
 from casebook.site.markdown import render_markdown
 from casebook.site.totals import BUCKETS
 
@@ -135,14 +136,6 @@ class LogView:
     title: str
     note_html: str
     is_contact: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class Commit:
-    date: str  # ISO date of the commit
-    author: str
-    subject: str
-    hash: str  # short hash
 
 
 @dataclass(frozen=True, kw_only=True)
