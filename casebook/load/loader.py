@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -133,19 +134,19 @@ def _load(root: Path, today: date | None, task: Task[T] | None, use_cache: bool,
             parsed = {job[0] for job in jobs}
             wanted = [s.path for s in casebook.files
                       if s.path in parsed and s.valid and s.path not in invalid]
-            for done, (relative, result) in enumerate(workers.work(wanted), len(jobs) + 1):
+            for done, (relative, result) in enumerate(workers.work(wanted), 1):
                 store.put_result(relative, summaries[relative].key, result)
                 results[relative] = result
-                if progress is not None:
-                    progress(done, total)
+                if progress is not None:  # the work fills the second half
+                    progress(len(jobs) + done * len(jobs) // len(wanted), total)
             for path in invalid:
                 results.pop(path, None)
     store.save({relative for relative, _ in files})
-    return Casebook(**{**casebook.__dict__, "results": results})
+    return replace(casebook, results=results)
 
 
 def _checked(casebook: Casebook[T], today: date) -> Casebook[T]:
-    return Casebook(**{**casebook.__dict__, "checked": tuple(check(casebook, today))})
+    return replace(casebook, checked=tuple(check(casebook, today)))
 
 
 def _known(files: Sequence[tuple[str, str]], store: Store, tasked: bool
