@@ -393,11 +393,18 @@ def test_without_a_site_the_root_shows_why(tmp_path: Path) -> None:
         preview.close()
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as a terminal user has it: a child inherits an ignored SIGINT (the tests run as
+    a background job of a script, say), and Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("command", [["watch"], ["serve", "--port", "0"]])
 def test_ctrl_c_stops_cleanly(book: Path, command: list[str]) -> None:
     child = subprocess.Popen(
         [sys.executable, "-m", "casebook", "-C", str(book), "--today", "2026-11-20", *command],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_default_sigint)
     try:
         assert child.stdout is not None
         lines = []
