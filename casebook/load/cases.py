@@ -100,17 +100,16 @@ def checked_case(root: Path, text: str, today: date) -> tuple[Config, Case]:
     """The config and the case `text` names, when neither its file nor casebook.yml has an
     error on `today` (a broken config must not quietly become the defaults): what show and
     the letters need. Raises UnknownCase, or CasebookError listing the errors."""
-    from casebook.load.checks import check
     from casebook.load.loader import load, load_case
     from casebook.read.config import CONFIG_NAME
 
-    casebook = load(root)
+    casebook = load(root, today)
     relative = f"{CASES_DIR}/{typed_id(text)}.md"
     # Only the files the casebook reads count, so nothing outside cases/ is reached; a file
     # whose id breaks the rules is found, and its errors are shown rather than "no case".
     if relative not in {s.path for s in casebook.files}:
         raise unknown_case(root, text, [case_id(s.path) for s in casebook.files])
-    errors = [d for d in check(casebook, today)
+    errors = [d for d in casebook.checked
               if d.path in (relative, CONFIG_NAME) and d.severity == "error"]
     if not errors:
         try:
