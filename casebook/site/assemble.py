@@ -8,6 +8,7 @@ nothing; the build and the in-place update write what it assembles.
 from __future__ import annotations
 
 import shutil
+from operator import itemgetter
 from pathlib import Path
 
 import jinja2
@@ -32,9 +33,9 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment
     pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],
               TABLE_MARK: [o.row_html for o in ranked]}
     files = {"index.html": _spliced(index, pieces)}
-    for export in exports_for(config):
-        cases = ranked if export.order == "urgency" else by_case
-        files[export.file] = export.whole([o.lines[export.file] for o in cases])
+    lines = {"urgency": [o.lines for o in ranked], "case": [o.lines for o in by_case]}
+    for at, export in enumerate(exports_for(config)):
+        files[export.file] = export.whole(list(map(itemgetter(at), lines[export.order])))
     return files
 
 

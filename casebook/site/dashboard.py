@@ -75,7 +75,6 @@ class SiteView:
     invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
     sums: Totals
     lists: SiteLists
-    prerendered: bool = True  # the templates of a casebook may still ask
 
     @property
     def agenda(self) -> tuple[CaseRow, ...]:

@@ -95,7 +95,7 @@ def exports_for(config: Config) -> tuple[Export, ...]:
 
 
 def case_lines(row: dict[str, Any], said: str, today: date, config: Config
-               ) -> dict[str, bytes]:
-    """A case's line of every export made for the casebook, by file."""
+               ) -> tuple[bytes, ...]:
+    """A case's line of every export made for the casebook, in `exports_for`'s order."""
     line = CaseLine(row, csv_cells(row), said, today, config)
-    return {e.file: e.line(line) for e in exports_for(config)}
+    return tuple(e.line(line) for e in exports_for(config))

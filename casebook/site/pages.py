@@ -18,9 +18,7 @@ from casebook.engine.interest import interest_context, interest_for_case
 from casebook.load.assess import assess_case, urgency
 from casebook.model import Case, Config
 from casebook.site.dashboard import CaseRow, case_row
-from casebook.site.formats import (
-    export_fields,
-)
+from casebook.site.formats import export_fields
 from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, letter_context, letters_for
 from casebook.site.outputs import case_lines
 from casebook.site.render import environment, labels
@@ -35,7 +33,7 @@ class CaseOutput(NamedTuple):
 
     row: CaseRow
     order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
-    lines: dict[str, bytes]  # its line of each export, by file (`outputs.EXPORTS`)
+    lines: tuple[bytes, ...]  # its line of each export made (`outputs.exports_for`), in order
     row_html: bytes
     agenda_html: bytes  # empty when nothing is due
     share: Totals  # its share of the dashboard's totals
