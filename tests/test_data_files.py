@@ -11,11 +11,11 @@ import pytest
 
 import casebook
 from casebook.engine.law.it import shipped_rates
+from casebook.engine.words import labels
 from casebook.read import datafiles
 from casebook.read.config import _default_fields
 from casebook.read.datafiles import DataFileError, data_path, plain, read_data, read_text
 from casebook.site.letter_registry import read_registry, registry
-from casebook.site.render import labels
 
 DATA = Path(casebook.__file__).parent / "data"
 FILES = sorted(path.name for path in DATA.iterdir() if path.is_file())

@@ -126,7 +126,7 @@ def test_the_plain_note_shortcut_on_prose_like_text(text: str) -> None:
                    places=2), st.sampled_from(["it", "en"]))
 @settings(max_examples=500)
 def test_money_formatting_agrees_with_babel(amount: Decimal, locale: str) -> None:
-    from casebook.site.render import Formats
+    from casebook.engine.words import Formats
 
     formats = Formats(locale, "EUR")
     assert formats._money_layout is not None

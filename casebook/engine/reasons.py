@@ -118,7 +118,7 @@ def for_scripts() -> Voice:
 def for_people(locale: str, currency: str) -> Voice:
     """The casebook's locale, with the amounts and dates of its dashboard and the steps' names
     of its labels (a step without one keeps its id)."""
-    from casebook.site.render import Formats, labels
+    from casebook.engine.words import Formats, labels
 
     formats = Formats(locale, currency)
     names = labels(locale)

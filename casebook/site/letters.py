@@ -27,7 +27,7 @@ from casebook.site.letter_rules import FITS, INVOICES, OFFERED, promises_since_d
 from casebook.site.letter_rules import latest_plan as latest_plan
 from casebook.site.letter_rules import latest_promise as latest_promise
 from casebook.site.letter_rules import pending_promise as pending_promise
-from casebook.site.render import labels
+from casebook.engine.words import labels
 from casebook.site.views import CaseView, InstalmentView, InvoiceView, PlanView, PromiseView
 
 DEMANDING_LETTERS = registry().of_kind("step")

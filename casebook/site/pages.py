@@ -21,7 +21,8 @@ from casebook.site.dashboard import CaseRow, case_row
 from casebook.site.formats import export_fields
 from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, letter_context, letters_for
 from casebook.site.outputs import case_lines
-from casebook.site.render import environment, labels
+from casebook.engine.words import labels
+from casebook.site.render import environment
 from casebook.site.totals import Totals
 from casebook.history.commits import Commit
 from casebook.site.views import CaseView, LetterLink, case_view
