@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from casebook.load.loader import load_cases
-from casebook.site.build import Renderer
+from casebook.site.pages import Renderer
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = date(2026, 11, 20)
