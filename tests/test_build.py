@@ -362,20 +362,32 @@ def test_the_site_folder_is_readable_by_others(demo: Path) -> None:
     assert (demo / "site").stat().st_mode & 0o777 == 0o755
 
 
-def test_every_export_format_is_offered_by_the_cli_and_linked_from_the_dashboard(
-        tmp_path: Path) -> None:
-    """`site/outputs.py` lists the exports once; the CLI's `--format` choices (kept literal
-    so that `casebook --help` imports no renderer) and the built site follow it."""
-    from casebook.cli.report import export as export_command
-    from casebook.site.outputs import EXPORTS, FORMATS
+def test_every_export_is_built_linked_and_written_alike_by_the_cli(tmp_path: Path) -> None:
+    """`site/outputs.py` lists the exports once: the build makes each file, the dashboard links
+    to it, and `casebook export` with its format and dialect writes the same content (the
+    calendar in another order: the site lists the most urgent first)."""
+    from click.testing import CliRunner
 
-    choices = next(p for p in export_command.params if p.name == "fmt").type.choices
-    assert set(choices) == set(FORMATS)
+    from casebook.cli.main import main
+    from casebook.site.outputs import DIALECTS, EXPORTS, FORMATS
+
     book = tmp_path / "book"
     shutil.copytree(ROOT / "cases", book / "cases")
     shutil.copy(ROOT / "casebook.yml", book / "casebook.yml")
     build(book, DAY)
     index = (book / "site" / "index.html").read_text()
+    assert {e.format for e in EXPORTS} == set(FORMATS)
+    assert {e.dialect for e in EXPORTS if e.dialect} == set(DIALECTS)
     for export in EXPORTS:
-        assert (book / "site" / export.file).is_file()
+        built = (book / "site" / export.file).read_bytes()
         assert f'href="{export.file}"' in index
+        args = ["-C", str(book), "--today", DAY.isoformat(), "export", "--format", export.format]
+        if export.dialect is not None:
+            args += ["--dialect", export.dialect]
+        written = CliRunner().invoke(main, args).stdout_bytes
+        if export.order == "case":
+            assert written == built, export.file
+        else:
+            events = [sorted(text.removesuffix(b"END:VCALENDAR\r\n").split(b"BEGIN:VEVENT"))
+                      for text in (written, built)]
+            assert events[0] == events[1] and len(events[0]) > 2

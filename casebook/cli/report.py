@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from casebook.cli.common import CASE, Context, colour
+from casebook.site.outputs import DIALECTS, FORMATS
 
 if TYPE_CHECKING:
     from casebook.diagnostics import Diagnostic
@@ -141,9 +142,9 @@ def show(obj: Context, case_id: str) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ics"]), default="json",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json",
               show_default=True)
-@click.option("--dialect", type=click.Choice(["standard", "excel-it"]),
+@click.option("--dialect", type=click.Choice(DIALECTS),
               help="For csv: standard (commas, a decimal dot; the default) or excel-it "
                    "(semicolons, a decimal comma and a UTF-8 BOM, as Excel in Italian opens it).")
 @click.pass_obj

@@ -27,7 +27,7 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment
     ranked, by_case = state.by_urgency, state.by_case
     today = state.today
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=state.invalid,
-                    sums=state.totals, lists=state.lists)
+                    sums=state.totals, lists=state.lists, exports=exports_for(config))
     index = env.get_template("index.html").render(site=site, creditor=config.creditor,
                                                   base="", today=today)
     pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup
 
+from casebook.site.outputs import Export
 from casebook.site.totals import Totals
 from casebook.site.views import CaseView
 
@@ -75,6 +76,7 @@ class SiteView:
     invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
     sums: Totals
     lists: SiteLists
+    exports: tuple[Export, ...] = ()  # the files the dashboard links to (`outputs`)
 
     @property
     def agenda(self) -> tuple[CaseRow, ...]:

@@ -2,8 +2,9 @@
 `export --format` it matches and the dashboard's link to it.
 
 This list drives the build (which files, each case's piece of each, in which order), the
-choices of `casebook export --format` and the dashboard's download links. A new export
-format is one entry here, its line and whole-file functions in `formats`, and its label.
+choices of `casebook export --format` and `--dialect`, and the dashboard's download links. A
+new export format is one entry here, its line and whole-file functions in `formats`, and its
+label. It is read by `casebook --help` too, so it imports `formats` only to make a line.
 """
 
 from __future__ import annotations
@@ -11,18 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 
-from casebook.model import Config
-from casebook.site.formats import (
-    CSV_DIALECTS,
-    csv_cells,
-    csv_cells_line,
-    ics_event,
-    join_csv,
-    join_ics,
-    json_line,
-)
+if TYPE_CHECKING:
+    from casebook.model import Config
 
 Chunks = list[bytes]
 
@@ -54,6 +49,14 @@ class Export:
         return not self.locales or config.locale in self.locales
 
 
+@cache
+def _formats() -> ModuleType:
+    """The export functions, imported when a line or a file is made (never for `--help`)."""
+    from casebook.site import formats
+
+    return formats
+
+
 def _json_whole(lines: list[bytes]) -> Chunks:
     if not lines:
         return [b"[]\n"]
@@ -64,30 +67,41 @@ def _json_whole(lines: list[bytes]) -> Chunks:
     return chunks
 
 
+def _csv_line(dialect: str) -> Callable[[CaseLine], bytes]:
+    return lambda c: _formats().csv_cells_line(c.cells, _formats().CSV_DIALECTS[dialect]).encode()
+
+
 def _csv_whole(dialect: str) -> Callable[[list[bytes]], Chunks]:
-    head = join_csv([], CSV_DIALECTS[dialect]).encode()
-    return lambda lines: [head, *lines]
+    return lambda lines: [_formats().join_csv([], _formats().CSV_DIALECTS[dialect]).encode(),
+                          *lines]
+
+
+def _ics_line(c: CaseLine) -> bytes:
+    return _formats().ics_event(c.row, c.today, c.said, c.config).encode()  # type: ignore[no-any-return]
 
 
 def _ics_whole(events: list[bytes]) -> Chunks:
     """The calendar's head, the events, its end (`join_ics` of no events is head and end)."""
-    empty, end = join_ics([]).encode(), b"END:VCALENDAR\r\n"
+    empty, end = _formats().join_ics([]).encode(), b"END:VCALENDAR\r\n"
     return [empty[:-len(end)], *events, end]
 
 
+def _json_line(c: CaseLine) -> bytes:
+    return _formats().json_line(c.row).encode()  # type: ignore[no-any-return]
+
+
 EXPORTS: tuple[Export, ...] = (  # in the dashboard's order
-    Export("actions.ics", "ics", None, "exports.ics", "urgency",
-           lambda c: ics_event(c.row, c.today, c.said, c.config).encode(), _ics_whole),
+    Export("actions.ics", "ics", None, "exports.ics", "urgency", _ics_line, _ics_whole),
     Export("cases.csv", "csv", "standard", "exports.csv", "case",
-           lambda c: csv_cells_line(c.cells).encode(), _csv_whole("standard")),
+           _csv_line("standard"), _csv_whole("standard")),
     Export("cases-excel.csv", "csv", "excel-it", "exports.csv_excel", "case",
-           lambda c: csv_cells_line(c.cells, CSV_DIALECTS["excel-it"]).encode(),
-           _csv_whole("excel-it"), locales=("it",)),  # Excel in Italian: semicolons
-    Export("casebook.json", "json", None, "exports.json", "case",
-           lambda c: json_line(c.row).encode(), _json_whole, download=False),
+           _csv_line("excel-it"), _csv_whole("excel-it"),
+           locales=("it",)),  # Excel in Italian: semicolons, a decimal comma
+    Export("casebook.json", "json", None, "exports.json", "case", _json_line, _json_whole,
+           download=False),
 )
-FORMATS = tuple(dict.fromkeys(e.format for e in EXPORTS))  # `export --format` choices
-DIALECTS = tuple(CSV_DIALECTS)
+FORMATS = tuple(sorted({e.format for e in EXPORTS}))  # `export --format` choices
+DIALECTS = tuple(dict.fromkeys(e.dialect for e in EXPORTS if e.dialect))  # `--dialect` choices
 
 
 def exports_for(config: Config) -> tuple[Export, ...]:
@@ -97,5 +111,5 @@ def exports_for(config: Config) -> tuple[Export, ...]:
 def case_lines(row: dict[str, Any], said: str, today: date, config: Config
                ) -> tuple[bytes, ...]:
     """A case's line of every export made for the casebook, in `exports_for`'s order."""
-    line = CaseLine(row, csv_cells(row), said, today, config)
+    line = CaseLine(row, _formats().csv_cells(row), said, today, config)
     return tuple(e.line(line) for e in exports_for(config))
