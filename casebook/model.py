@@ -64,6 +64,14 @@ class Debtor:
     contact: str | None = None
     cf: str | None = None  # codice fiscale
     sdi: str | None = None  # SdI recipient code (codice destinatario)
+    iban: str | None = None  # the account it pays from, learned by `import bank`
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instalment:
+    due: dt.date
+    amount: Decimal
+    pos: Pos = NOWHERE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +81,28 @@ class Invoice:
     due: dt.date
     amount: Decimal
     description: str | None = None
+    total: Decimal | None = None  # the document's total when it differs (withholding, split VAT)
+    source: str | None = None  # the e-invoice file it came from, relative to the casebook root
+    schedule: tuple[Instalment, ...] = ()  # the parts it is payable in, when more than one
+    #: For the engine's parts of a scheduled invoice: the number of the invoice it is part of.
+    #: Never read from a file (`casebook.engine.billing` makes parts).
+    part_of: str | None = None
+    pos: Pos = NOWHERE
+
+    @property
+    def invoice_number(self) -> str:
+        """The number of the invoice in the case file (its own, or the one it is a part of)."""
+        return self.part_of or self.number
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credit:
+    """A credit note: it lowers `invoice` from its issue on, as if billed lower."""
+
+    number: str
+    date: dt.date
+    amount: Decimal
+    invoice: str
     pos: Pos = NOWHERE
 
 
@@ -100,13 +130,6 @@ class Promise:
     made: dt.date
     by: dt.date
     amount: Decimal | None = None
-    pos: Pos = NOWHERE
-
-
-@dataclass(frozen=True, kw_only=True)
-class Instalment:
-    due: dt.date
-    amount: Decimal
     pos: Pos = NOWHERE
 
 
@@ -162,6 +185,7 @@ class Case:
     tags: tuple[str, ...] = ()
     invoices: tuple[Invoice, ...] = ()
     payments: tuple[Payment, ...] = ()
+    credits: tuple[Credit, ...] = ()
     disputes: tuple[Dispute, ...] = ()
     promises: tuple[Promise, ...] = ()
     plans: tuple[Plan, ...] = ()

@@ -70,15 +70,18 @@ def payment_targets(invoices: Sequence[Invoice], named: str | None,
                     by_due: Sequence[int] | None = None) -> tuple[int, ...]:
     """Indices of `invoices` in the order a payment reaches them.
 
-    The invoice the payment names comes first; then every invoice by due date, then file order.
+    The invoice the payment names comes first (all its parts, by due date, when it is payable
+    in instalments); then every invoice by due date, then file order.
     Callers skip the ones with nothing left to pay. `by_due` is `due_order(invoices)`, when a
     caller places many payments (sorting once keeps a long file from taking quadratic time).
     """
     order = tuple(by_due) if by_due is not None else due_order(invoices)
-    first = [k for k in order if named is not None and invoices[k].number == named][:1]
+    if named is None:
+        return order
+    first = [k for k in order if invoices[k].invoice_number == named]
     if not first:
         return order
-    return (*first, *(k for k in order if k != first[0]))
+    return (*first, *(k for k in order if invoices[k].invoice_number != named))
 
 
 def due_order(invoices: Sequence[Invoice]) -> tuple[int, ...]:

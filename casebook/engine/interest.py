@@ -11,7 +11,7 @@ and never decides balances: the order in which payments reach invoices belongs t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -21,6 +21,7 @@ from casebook.engine.allocation import (
     payment_targets,
     payments_in_order,
 )
+from casebook.engine.billing import billed
 from casebook.engine.law import interest_context as interest_context
 from casebook.engine.law.base import RateTable
 from casebook.engine.law.tables import InterestContext as InterestContext
@@ -199,6 +200,7 @@ def _impute(
 @dataclass(frozen=True, kw_only=True)
 class InvoiceInterest:
     number: str
+    invoice: str  # the invoice's number in the case file (a scheduled part's invoice)
     due: date
     amount: Decimal
     method: InterestMethod
@@ -295,13 +297,14 @@ def case_interest(
         imputation=context.settings.imputation,
         until=context.until,
         interest_to=interest_to,
-        invoices=tuple(_result(ledger, kind, method, context) for ledger in ledgers),
+        invoices=_once_per_invoice([_result(ledger, kind, method, context) for ledger in ledgers]),
         unapplied=unapplied,
     )
 
 
 def interest_for_case(case: Case, context: InterestContext) -> CaseInterest:
-    return case_interest(case.invoices, case.payments, case.debtor.kind, context)
+    bills = billed(case.invoices, case.credits, context.until)
+    return case_interest(bills, case.payments, case.debtor.kind, context)
 
 
 def _result(
@@ -314,6 +317,7 @@ def _result(
     late = last_payment is not None and last_payment > invoice.due
     return InvoiceInterest(
         number=invoice.number,
+        invoice=invoice.invoice_number,
         due=invoice.due,
         amount=invoice.amount,
         method=method,
@@ -327,6 +331,20 @@ def _result(
         imputed=tuple(ledger.imputed),
         gap=None if method == "none" else _invoice_gap(ledger, context.table(method)),
     )
+
+
+def _once_per_invoice(results: list[InvoiceInterest]) -> tuple[InvoiceInterest, ...]:
+    """The flat compensation is owed once per invoice, not once per scheduled part: it stays
+    on the first part that earns it."""
+    earned: set[str] = set()
+    kept = []
+    for result in results:
+        if result.compensation > 0:
+            if result.invoice in earned:
+                result = replace(result, compensation=ZERO)
+            earned.add(result.invoice)
+        kept.append(result)
+    return tuple(kept)
 
 
 def _invoice_gap(ledger: _Ledger, table: RateTable) -> RateGap | None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from casebook.engine.allocation import Allocation, allocate
+from casebook.engine.billing import billed
 from casebook.model import (
     DIRECT_CHANNELS,
     Case,
@@ -41,7 +42,7 @@ def open_disputes(disputes: tuple[Dispute, ...], day: date) -> tuple[Dispute, ..
 
 
 def covered(invoice: Invoice, disputes: tuple[Dispute, ...]) -> bool:
-    return any(d.invoice is None or d.invoice == invoice.number for d in disputes)
+    return any(d.invoice is None or d.invoice == invoice.invoice_number for d in disputes)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,13 @@ class Situation:
     # -- what counts on the day -------------------------------------------
 
     @cached_property
+    def bills(self) -> tuple[Invoice, ...]:
+        """The invoices as billed on the day: lowered by credit notes, split into parts."""
+        return billed(self.case.invoices, self.case.credits, self.today)
+
+    @cached_property
     def invoices(self) -> tuple[Invoice, ...]:
-        return tuple(i for i in self.case.invoices if i.date <= self.today)
+        return tuple(i for i in self.bills if i.date <= self.today)
 
     @cached_property
     def payments(self) -> tuple[Payment, ...]:
@@ -111,7 +117,7 @@ class Situation:
 
     @cached_property
     def allocation(self) -> Allocation:
-        return allocate(self.case.invoices, self.case.payments, self.today)
+        return allocate(self.bills, self.case.payments, self.today)
 
     def residual(self, invoice: Invoice) -> Decimal:
         return self.allocation.residual[invoice.number]
@@ -202,10 +208,11 @@ class Situation:
 
     def dunnable_on(self, day: date) -> Decimal:
         """The residual of the invoices dunnable at the end of `day` (for promises)."""
-        allocation = allocate(self.case.invoices, self.case.payments, day)
+        bills = billed(self.case.invoices, self.case.credits, day)
+        allocation = allocate(bills, self.case.payments, day)
         disputes = open_disputes(self.case.disputes, day)
         return sum(
-            (allocation.residual[i.number] for i in self.case.invoices
+            (allocation.residual[i.number] for i in bills
              if i.date <= day and i.due < day and allocation.residual[i.number] > 0
              and not covered(i, disputes)),
             ZERO,

@@ -137,6 +137,10 @@ PRESENTATIONS: Mapping[str, Presentation] = {
         lambda p, s: f"payment {p.date} {s(p.amount)}" + s.opt(" on ", p.invoice),
         lambda p, s: f"payment {p.date} {s(p.amount)}" + s.opt(" on ", p.invoice)
                      + s.opt(" by ", p.method) + s.opt(" ref ", p.reference)),
+    "credits": Presentation(
+        "credit note", lambda c: (c.number,),
+        lambda c, s: f"credit note {c.number}",
+        lambda c, s: f"credit note {c.number} {c.date} {s(c.amount)} on {c.invoice}"),
     "disputes": Presentation(
         "dispute", lambda d: (d.opened, d.invoice),
         lambda d, s: f"dispute {d.opened}" + s.opt(" on ", d.invoice),

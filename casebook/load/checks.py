@@ -24,18 +24,37 @@ CasebookCheck = Callable[[Casebook[Any], date], Iterable[Diagnostic]]
 
 def unique_invoice_numbers(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
     """An invoice number is used once in the whole casebook; every place is reported."""
+    return _unique(casebook, "invoices", "invoice", "duplicate-invoice")
+
+
+def unique_credit_numbers(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
+    """A credit note's number is used once in the whole casebook, like an invoice's."""
+    return _unique(casebook, "credits", "credit note", "duplicate-credit")
+
+
+def _unique(casebook: Casebook[Any], field: str, what: str, code: str) -> Iterator[Diagnostic]:
     places: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
     for summary in casebook.files:
-        for number, line, col in summary.invoices:
+        for number, line, col in getattr(summary, field):
             places[number].append((summary.path, line, col))
     for number, where in places.items():
         if len(where) < 2:
             continue
         for path, line, col in where:
             others = ", ".join(f"{p}:{q}" for p, q, c in where if (p, q, c) != (path, line, col))
-            yield Diagnostic(path, line, col, Severity.ERROR, "duplicate-invoice",
-                             f"invoice number {number!r} is used more than once "
+            yield Diagnostic(path, line, col, Severity.ERROR, code,
+                             f"{what} number {number!r} is used more than once "
                              f"(also at {others})")
+
+
+def sources_exist(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
+    """An invoice's `source` names a file of the casebook (the case page links to it)."""
+    for summary in casebook.files:
+        for source, line, col in summary.sources:
+            if not (casebook.root / source).is_file():
+                yield Diagnostic(summary.path, line, col, Severity.WARNING, "missing-source",
+                                 f"the invoice's source {source!r} is not a file of the "
+                                 "casebook; the case page cannot link to it")
 
 
 def rate_coverage(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
@@ -73,8 +92,8 @@ def templates_inside(casebook: Casebook[Any], today: date) -> Iterator[Diagnosti
 
 
 SUMMARY_CHECKS: tuple[SummaryCheck, ...] = (future_facts,)
-CASEBOOK_CHECKS: tuple[CasebookCheck, ...] = (unique_invoice_numbers, rate_coverage,
-                                               templates_inside)
+CASEBOOK_CHECKS: tuple[CasebookCheck, ...] = (unique_invoice_numbers, unique_credit_numbers,
+                                               sources_exist, rate_coverage, templates_inside)
 
 
 def check_changed(casebook: Casebook[Any], today: date, paths: Iterable[str]) -> list[Diagnostic]:

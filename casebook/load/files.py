@@ -27,6 +27,8 @@ class FileSummary(NamedTuple):
     invoices: tuple[tuple[str, int, int], ...]  # number, line, column
     dated: tuple[tuple[int, int, int, str], ...]  # date ordinal, line, column, what
     valid: bool  # the file parsed into a case
+    credits: tuple[tuple[str, int, int], ...] = ()  # credit-note number, line, column
+    sources: tuple[tuple[str, int, int], ...] = ()  # an invoice's source file, line, column
 
 
 def parse_file(relative: str, data: bytes | int, config: Config) -> Parsed:
@@ -50,13 +52,17 @@ def clean(parsed: Parsed) -> Case | None:
 
 def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:
     case = parsed.case
-    invoices: tuple[tuple[str, int, int], ...] = ()
-    dated: tuple[tuple[int, int, int, str], ...] = ()
-    if case is not None:
-        invoices = tuple((i.number, i.pos.line, i.pos.col) for i in case.invoices)
-        dated = tuple((day.toordinal(), pos.line, pos.col, what)
-                      for what, day, pos in dated_facts(case))
-    return FileSummary(relative, key, parsed.diagnostics, invoices, dated, case is not None)
+    if case is None:
+        return FileSummary(relative, key, parsed.diagnostics, (), (), False)
+    return FileSummary(
+        relative, key, parsed.diagnostics,
+        invoices=tuple((i.number, i.pos.line, i.pos.col) for i in case.invoices),
+        dated=tuple((day.toordinal(), pos.line, pos.col, what)
+                    for what, day, pos in dated_facts(case)),
+        valid=True,
+        credits=tuple((c.number, c.pos.line, c.pos.col) for c in case.credits),
+        sources=tuple((i.source, i.pos.line, i.pos.col) for i in case.invoices if i.source),
+    )
 
 
 def dated_facts(case: Case) -> list[tuple[str, date, Pos]]:
@@ -64,6 +70,7 @@ def dated_facts(case: Case) -> list[tuple[str, date, Pos]]:
     facts: list[tuple[str, date, Pos]] = [
         *((f"invoice {i.number} issued", i.date, i.pos) for i in case.invoices),
         *(("payment", p.date, p.pos) for p in case.payments),
+        *((f"credit note {c.number} issued", c.date, c.pos) for c in case.credits),
         *(("dispute opened", d.opened, d.pos) for d in case.disputes),
         *(("dispute resolved", d.resolved, d.pos) for d in case.disputes if d.resolved),
         *(("promise made", p.made, p.pos) for p in case.promises),

@@ -21,6 +21,7 @@ from casebook.model import (
     Case,
     Closed,
     Config,
+    Credit,
     Debtor,
     Dispute,
     Hold,
@@ -119,6 +120,7 @@ NOT_KEYS: Mapping[str, str] = {
                     "a dated heading of the body: `## date channel step — title`"),
     "LogEntry.note": "the Markdown under a dated heading",
     "*.pos": "the line and column where the item starts, for diagnostics",
+    "Invoice.part_of": "the engine's parts of a scheduled invoice (engine.billing), never a file",
 }
 
 
@@ -160,6 +162,9 @@ class _CaseReader:
         for rule in FILE_CHECKS:
             for pos, code, message in rule(case):
                 self.r.warning(pos, code, message)
+        for rule in FILE_ERRORS:
+            for pos, code, message in rule(case):
+                self.r.error(pos, code, message)
         return case
 
     def _policy(self, name: str | None) -> Policy:
@@ -190,7 +195,49 @@ class _CaseReader:
         if f["due"] < f["date"]:
             r.error(f.where("due"), "due-before-date",
                     f"due date {f['due']} is before the invoice date {f['date']}")
+        if f.get("schedule"):
+            self._check_schedule(f)
         return Invoice(**f, pos=f.pos)
+
+    def _check_schedule(self, f: Fields) -> None:
+        """A schedule's parts add up to the amount, and the first is the invoice's due date."""
+        r, parts = self.r, f["schedule"]
+        parts_total = sum((p.amount for p in parts), Decimal(0))
+        if parts_total != f["amount"]:
+            r.error(f.where("schedule"), "schedule-total",
+                    f"the schedule's parts add up to {parts_total:.2f}, not to the invoice's "
+                    f"amount {f['amount']:.2f}")
+        for part in parts:
+            if part.due < f["date"]:
+                r.error(part.pos, "due-before-date",
+                        f"this part is due on {part.due}, before the invoice date {f['date']}")
+        first = min(p.due for p in parts)
+        if first != f["due"]:
+            r.error(f.where("due"), "schedule-due",
+                    f"with a schedule, 'due' is the first part's due date: {first}, "
+                    f"not {f['due']}")
+
+    def source(self, node: Node) -> str | None:
+        """A path inside the casebook, written with forward slashes (`validate` checks that
+        the file is there: it knows the root)."""
+        value = self.r.text(node)
+        if value is None:
+            return None
+        parts = value.split("/")
+        if value.startswith("/") or "\\" in value or ":" in parts[0] or ".." in parts:
+            raise Invalid(node, f"source must be a path inside the casebook, written with "
+                          f"'/' (like invoices/IT01234567890_FPR01.xml), found {value!r}",
+                          "value")
+        return value
+
+    def credit(self, node: Node) -> Credit | None:
+        r = self.r
+        f = r.mapping(node, self.keys(Credit), what="a credit note",
+                      required=("number", "date", "amount", "invoice"))
+        if f is None:
+            return None
+        self._note_reference("credit note", f)
+        return Credit(**f, pos=f.pos)
 
     def payment(self, node: Node) -> Payment | None:
         r = self.r
@@ -289,6 +336,7 @@ SCHEMA: Mapping[type, Keys] = {
         "debtor": c.debtor, "owner": r.text, "tags": r.text_list,
         "invoices": lambda n: r.sequence(n, c.invoice, what="invoices"),
         "payments": lambda n: r.sequence(n, c.payment, what="payments"),
+        "credits": lambda n: r.sequence(n, c.credit, what="credits"),
         "disputes": lambda n: r.sequence(n, c.dispute, what="disputes"),
         "promises": lambda n: r.sequence(n, c.promise, what="promises"),
         "plans": lambda n: r.sequence(n, c.plan, what="plans"),
@@ -297,9 +345,15 @@ SCHEMA: Mapping[type, Keys] = {
     Debtor: lambda c, r: {
         "name": r.text, "kind": c.kind, "vat": r.text, "address": r.text, "pec": r.text,
         "email": r.text, "phone": r.text, "contact": r.text, "cf": r.text, "sdi": r.text,
+        "iban": r.text,
     },
-    Invoice: lambda c, r: {"number": r.text, "date": r.date, "due": r.date,
-                           "amount": r.positive_money, "description": r.text},
+    Invoice: lambda c, r: {
+        "number": r.text, "date": r.date, "due": r.date, "amount": r.positive_money,
+        "description": r.text, "total": r.positive_money, "source": c.source,
+        "schedule": lambda n: r.sequence(n, c.instalment, what="schedule"),
+    },
+    Credit: lambda c, r: {"number": r.text, "date": r.date, "amount": r.positive_money,
+                          "invoice": r.text},
     Payment: lambda c, r: {"date": r.date, "amount": r.positive_money, "invoice": r.text,
                            "method": r.text, "reference": r.text},
     Dispute: lambda c, r: {"invoice": r.text, "opened": r.date, "reason": r.text,
@@ -332,6 +386,7 @@ def payment_before_invoice(case: Case) -> Iterator[Finding]:
 
 def overpayment(case: Case) -> Iterator[Finding]:
     invoiced = sum((i.amount for i in case.invoices), Decimal(0))
+    invoiced -= sum((c.amount for c in case.credits), Decimal(0))
     paid = sum((p.amount for p in case.payments), Decimal(0))
     if case.payments and paid > invoiced:
         last = max(case.payments, key=lambda p: (p.date, p.pos.line))
@@ -340,9 +395,35 @@ def overpayment(case: Case) -> Iterator[Finding]:
                f"{paid - invoiced:.2f} is not applied to any invoice")
 
 
+def credit_before_invoice(case: Case) -> Iterator[Finding]:
+    issued = {i.number: i.date for i in case.invoices}
+    for credit in case.credits:
+        day = issued.get(credit.invoice)
+        if day is not None and credit.date < day:
+            yield (credit.pos, "credit-before-invoice",
+                   f"credit note {credit.number} of {credit.date} is dated before invoice "
+                   f"{credit.invoice} was issued on {day}")
+
+
+def overcredit(case: Case) -> Iterator[Finding]:
+    """Credit notes never lower an invoice below zero (an error: the amounts cannot hold)."""
+    amounts = {i.number: i.amount for i in case.invoices}
+    credited: dict[str, Decimal] = {}
+    for credit in case.credits:
+        if credit.invoice not in amounts:
+            continue  # an unknown invoice is an error of its own
+        credited[credit.invoice] = credited.get(credit.invoice, Decimal(0)) + credit.amount
+        if credited[credit.invoice] > amounts[credit.invoice]:
+            yield (credit.pos, "overcredit",
+                   f"credit notes on invoice {credit.invoice} total "
+                   f"{credited[credit.invoice]:.2f}, more than its amount "
+                   f"{amounts[credit.invoice]:.2f}")
+
+
 FILE_CHECKS: tuple[Callable[[Case], Iterator[Finding]], ...] = (
-    payment_before_invoice, overpayment,
+    payment_before_invoice, overpayment, credit_before_invoice,
 )
+FILE_ERRORS: tuple[Callable[[Case], Iterator[Finding]], ...] = (overcredit,)
 
 
 def _either(words: tuple[str, ...]) -> str:

@@ -54,6 +54,7 @@ EXPORTED: Mapping[str, str] = {
     "Invoice.date": "invoices[].date",
     "Invoice.due": "invoices[].due",
     "Invoice.amount": "invoices[].amount",
+    "Invoice.schedule": "invoices[].due",  # one item per part, numbered "number (k/n)"
 }
 _DECIDES = "it decides the status, the next action or the amounts, which are exported"
 _ON_THE_PAGE = "not needed to chase a payment from a spreadsheet; the case page shows it"
@@ -67,8 +68,12 @@ NOT_EXPORTED: Mapping[str, str] = {
     "Debtor.vat": _ON_THE_PAGE, "Debtor.cf": _ON_THE_PAGE, "Debtor.sdi": _ON_THE_PAGE,
     "Debtor.contact": _ON_THE_PAGE,
     "Invoice.description": _ON_THE_PAGE,
+    "Debtor.iban": _ON_THE_PAGE, "Invoice.total": _ON_THE_PAGE, "Invoice.source": _ON_THE_PAGE,
+    "Credit.number": _ON_THE_PAGE,
+    "Invoice.part_of": "a part's number names its invoice ('number (k/n)')",
     **dict.fromkeys((
         "Case.payments", "Payment.date", "Payment.amount", "Payment.invoice",
+        "Case.credits", "Credit.date", "Credit.amount", "Credit.invoice",
         "Case.disputes", "Dispute.opened", "Dispute.invoice", "Dispute.resolved",
         "Case.promises", "Promise.made", "Promise.by", "Promise.amount",
         "Case.plans", "Plan.agreed", "Plan.instalments", "Plan.confirmed", "Plan.fallback",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
+import urllib.parse
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +27,7 @@ from casebook.engine.words import labels
 from casebook.site.render import environment
 from casebook.site.totals import Totals
 from casebook.history.commits import Commit
-from casebook.site.views import CaseView, LetterLink, case_view
+from casebook.site.views import CaseView, LetterLink, case_view, source_name
 
 
 class CaseOutput(NamedTuple):
@@ -62,6 +64,11 @@ class Renderer:
         interest = interest_for_case(case, self.interest)
         view = case_view(assessment.situation, assessment.action, interest,
                          self.history.get(case.path, ()), said=assessment.said)
+        sources = self.sources(case)
+        if sources:
+            to_letters = "../" * (case.id.count("/") + 1) + f"letters/{case.id}/"
+            view = dataclasses.replace(view, attachments={
+                name: to_letters + urllib.parse.quote(name) for name in sources})
         wanted = letters if letters is not None else letters_for(
             view, self.config.policy_for(case))
         if wanted:
@@ -72,6 +79,20 @@ class Renderer:
                            href="../" * depth + f"letters/{case.id}/{name}.html")
                 for name in wanted))
         return view, export_fields(assessment, interest)
+
+    def sources(self, case: Case) -> dict[str, Path]:
+        """The case's e-invoice files (`source`) that are files inside the casebook, by the
+        name they take beside its letters (the first of two with the same name)."""
+        found: dict[str, Path] = {}
+        real_root = os.path.realpath(self.root)
+        for invoice in case.invoices:
+            name = source_name(invoice.source)
+            if invoice.source is None or name is None or name in found:
+                continue
+            path = self.root / invoice.source
+            if path.is_file() and os.path.realpath(path).startswith(real_root + os.sep):
+                found[name] = path
+        return found
 
     def forget_folders(self) -> None:
         self._folders.clear()
@@ -130,6 +151,13 @@ class Renderer:
         files, output = self.render_case(case)
         for name, text in files.items():
             self._write(out / name, text)
+        for name, path in self.sources(case).items():  # the e-invoices the letters enclose
+            target = out / "letters" / case.id / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:  # another file system, or no hard links
+                shutil.copyfile(path, target)
         return output
 
     def _write(self, path: Path, text: str) -> None:

@@ -8,8 +8,8 @@ HTML (see `markdown`). Nothing here reads files or the clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -52,6 +52,9 @@ class InvoiceView:
     # differs from `residual` under interest-first, and the interest those payments paid
     capital: Decimal
     interest_paid: Decimal
+    total: Decimal | None = None  # the document's total, when it differs from the amount
+    credited: Decimal = Decimal(0)  # lowered by credit notes
+    source: str | None = None  # the e-invoice's file name, when the case page links to it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -180,6 +183,8 @@ class CaseView:
     history: tuple[Commit, ...]  # newest first; empty outside git
     letters: tuple[LetterLink, ...]
     aging: tuple[Decimal, ...]  # residual per BUCKETS entry
+    #: the e-invoice files copied beside the letters: file name -> link from the case page
+    attachments: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -243,6 +248,10 @@ def _log_view(entry: LogEntry) -> LogView:
 
 def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
     by_number = {item.number: item for item in interest.invoices}
+    credited: dict[str, Decimal] = {}
+    for credit in s.case.credits:
+        if credit.date <= s.today:
+            credited[credit.invoice] = credited.get(credit.invoice, ZERO) + credit.amount
     views = []
     for invoice in s.invoices:
         residual = s.residual(invoice)
@@ -257,8 +266,17 @@ def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
             compensation=item.compensation if item else ZERO,
             capital=item.capital if item else residual,
             interest_paid=item.interest_paid if item else ZERO,
+            total=invoice.total,
+            credited=ZERO if invoice.part_of else credited.get(invoice.number, ZERO),
+            source=source_name(invoice.source),
         ))
     return tuple(views)
+
+
+def source_name(source: str | None) -> str | None:
+    """The name an invoice's source file has beside the case's letters (`pages` puts it
+    there, where the letters that enclose a copy of the invoice are)."""
+    return None if source is None else source.rsplit("/", 1)[-1]
 
 
 def _payments(s: Situation) -> tuple[PaymentView, ...]:
