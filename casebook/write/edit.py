@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from casebook.model import Dispute, LogEntry, Payment, Promise
+from casebook.model import Credit, Dispute, Invoice, LogEntry, Payment, Promise
 from casebook.read.casefile import split_front_matter
 from casebook.read.yamlread import YamlSyntaxError, compose, is_null
 from casebook.write.readback import verify
@@ -40,7 +40,8 @@ from casebook.write.values import (
 
 #: The edits, and the names `casebook.cli.edit` reaches as `edit.…` from `values` and `readback`.
 __all__ = [
-    "Refused", "channel_id", "clean_note", "heading", "insert_dispute", "insert_item",
+    "Refused", "add_debtor_key", "channel_id", "clean_note", "heading", "insert_credit",
+    "insert_dispute", "insert_invoice", "insert_item",
     "insert_log", "insert_payment", "insert_promise", "invoice_of", "newline_of", "one_line",
     "parse_amount", "parse_any_day", "parse_day", "refuse_overpayment", "step_id",
     "strip_comments", "verify",
@@ -107,6 +108,47 @@ def insert_dispute(text: str, dispute: Dispute) -> str:
         ("invoice", _quoted(dispute.invoice)), ("opened", dispute.opened.isoformat()),
         ("reason", _scalar(dispute.reason)),
     ])
+
+
+def insert_invoice(text: str, invoice: Invoice) -> str:
+    total = None if invoice.total is None else f"{invoice.total:.2f}"
+    schedule = None
+    if invoice.schedule:
+        schedule = "[" + ", ".join(f"{{due: {p.due.isoformat()}, amount: {p.amount:.2f}}}"
+                                   for p in invoice.schedule) + "]"
+    return insert_item(text, "invoices", [
+        ("number", _quoted(invoice.number)), ("date", invoice.date.isoformat()),
+        ("due", invoice.due.isoformat()), ("amount", f"{invoice.amount:.2f}"),
+        ("total", total), ("description", _scalar(invoice.description)),
+        ("source", _scalar(invoice.source)), ("schedule", schedule),
+    ])
+
+
+def insert_credit(text: str, credit: Credit) -> str:
+    return insert_item(text, "credits", [
+        ("number", _quoted(credit.number)), ("date", credit.date.isoformat()),
+        ("amount", f"{credit.amount:.2f}"), ("invoice", _quoted(credit.invoice)),
+    ])
+
+
+def add_debtor_key(text: str, key: str, value: str) -> str:
+    """The text with `key: value` added to the debtor's mapping (which must not have it)."""
+    body, bom = _without_bom(text)
+    front = _front_matter(body)
+    debtor = next((v for k, v in front.root.value
+                   if isinstance(k, ScalarNode) and k.value == "debtor"), None)
+    if not isinstance(debtor, MappingNode) or not debtor.value:
+        raise Refused("the case has no 'debtor:' mapping to add to; fix it first")
+    if any(isinstance(k, ScalarNode) and k.value == key for k, _ in debtor.value):
+        raise Refused(f"the debtor already has '{key}:'")
+    new = _scalar(value) or ""
+    if debtor.flow_style:
+        at = front.offset(debtor.end_mark.line, debtor.end_mark.column) - 1  # the '}'
+        return bom + front.text[:at] + f", {key}: {new}" + front.text[at:]
+    first = debtor.value[0][0]
+    indent = " " * first.start_mark.column
+    at = front.line_end(_last_content_line(front, debtor))
+    return bom + front.text[:at] + f"{indent}{key}: {new}{front.nl}" + front.text[at:]
 
 
 Fields = list[tuple[str, str]]

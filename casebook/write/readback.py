@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from casebook.diagnostics import Diagnostic, Severity
+from casebook.model import Case
 from casebook.read.casefile import Parsed
 from casebook.write.values import Refused
 
@@ -20,17 +21,22 @@ from casebook.write.values import Refused
 def verify(before: Parsed, after: Parsed, section: str, item: object) -> list[Diagnostic]:
     """Accept the edited file only when it reads as the old case plus `item` appended to
     `section`, with no new error; the new warnings are returned to be shown."""
-    old, new = before.case, after.case
+    old = before.case
     assert old is not None
+    grown: dict[str, Any] = {section: (*getattr(old, section), item)}
+    return verify_case(before, after, dataclasses.replace(old, **grown), _mismatch(section))
+
+
+def verify_case(before: Parsed, after: Parsed, expected: Case, mismatch: str) -> list[Diagnostic]:
+    """Accept the edited file only when it reads as `expected`, with no new error; the new
+    warnings are returned. `mismatch` is the refusal when the facts differ."""
     added = _new_diagnostics(before.diagnostics, after.diagnostics)
     errors = [d for d in added if d.severity is Severity.ERROR]
-    if new is None or errors:
+    if after.case is None or errors:
         raise Refused("the file would not validate after the change:\n"
                       + "\n".join(d.format() for d in errors or after.diagnostics))
-    grown: dict[str, Any] = {section: (*getattr(old, section), item)}
-    expected = dataclasses.replace(old, **grown)
-    if _facts(new) != _facts(expected):
-        raise Refused(_mismatch(section))
+    if _facts(after.case) != _facts(expected):
+        raise Refused(mismatch)
     return added
 
 
