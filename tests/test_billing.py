@@ -150,3 +150,25 @@ credits: [{number: "NC 1", date: 2024-12-05, amount: 1.00, invoice: "9"}]
     ]
     for start in wanted:
         assert any(line.startswith(start) for line in lines), (start, lines)
+
+
+def test_a_letter_names_a_scheduled_invoice_once_and_lists_its_parts(tmp_path: Path) -> None:
+    root = tmp_path / "book"
+    assert CliRunner().invoke(main, ["--today", "2025-06-30", "init", str(root)]).exit_code == 0
+    write(root, "x.md", """---
+debtor: {name: X S.r.l.}
+invoices:
+  - number: "2025/7"
+    date: 2025-01-01
+    due: 2025-01-31
+    amount: 2000.00
+    schedule: [{due: 2025-01-31, amount: 1000.00}, {due: 2025-03-31, amount: 1000.00}]
+---
+""")
+    result = CliRunner().invoke(main, ["-C", str(root), "--today", "2025-06-30", "letter", "x",
+                                       "formal-notice", "--format", "text"])
+    assert result.exit_code == 0, result.output
+    assert "Oggetto: Costituzione in mora e intimazione di pagamento – Fattura n. 2025/7 del " \
+        "01/01/2025\n" in result.output
+    assert "2025/7 (1/2)" in result.output and "2025/7 (2/2)" in result.output
+    assert "2.000,00" in result.output

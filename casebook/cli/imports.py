@@ -78,7 +78,8 @@ def fatturapa(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
     einvoices, diagnostics = read_einvoices(list(files))
     targets = {f"invoices/{e.filename}" for e in einvoices}
     existing = {t: (root / t).read_bytes() if (root / t).is_file() else None for t in targets}
-    plan = plan_einvoices(einvoices, list(casebook.results.values()), existing)
+    plan = plan_einvoices(einvoices, list(casebook.results.values()), existing,
+                          casebook.config.creditor.vat)
     for name, case_id, opens, lines in plan.by_file:
         click.echo(f"{name} → cases/{case_id}.md" + (" (new case)" if opens else ""))
         for line in lines:

@@ -62,10 +62,18 @@ class _Known:
 
 
 def plan_einvoices(einvoices: Sequence[EInvoice], cases: Sequence[CaseIndex],
-                   existing: dict[str, bytes | None]) -> Plan:
-    """`existing`: for each `invoices/<name>` target, the bytes already there (or None)."""
+                   existing: dict[str, bytes | None], creditor_vat: str | None = None) -> Plan:
+    """`existing`: for each `invoices/<name>` target, the bytes already there (or None);
+    `creditor_vat`: casebook.yml's, so that an invoice the creditor received is left out."""
     plan, known = Plan(), _Known.of(cases)
+    ours = normal_vat(creditor_vat)
     for einvoice in einvoices:
+        if ours is not None and normal_vat(einvoice.debtor.vat) == ours:
+            plan.diagnostics.append(Diagnostic(
+                einvoice.name, 1, 1, Severity.WARNING, "received-invoice",
+                f"the buyer is the creditor ({ours}): this e-invoice was received, not issued, "
+                "and owes the creditor nothing; left out"))
+            continue
         _plan_file(plan, known, einvoice, existing)
     return plan
 

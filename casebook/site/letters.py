@@ -10,11 +10,14 @@ renders a template or reads the clock.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from casebook.engine.rules import real_channel
+from casebook.engine.words import labels
 from casebook.errors import CasebookError
 from casebook.model import Config, Creditor, Policy
 from casebook.site.claim import ZERO
@@ -27,7 +30,6 @@ from casebook.site.letter_rules import FITS, INVOICES, OFFERED, promises_since_d
 from casebook.site.letter_rules import latest_plan as latest_plan
 from casebook.site.letter_rules import latest_promise as latest_promise
 from casebook.site.letter_rules import pending_promise as pending_promise
-from casebook.engine.words import labels
 from casebook.site.views import CaseView, InstalmentView, InvoiceView, PlanView, PromiseView
 
 DEMANDING_LETTERS = registry().of_kind("step")
@@ -105,6 +107,8 @@ class Letter:
     place: str
     reference: str
     invoices: tuple[InvoiceView, ...]  # what the letter is about, capital after imputation
+    #: the invoices as documents: one per invoice, however many of its parts are claimed
+    documents: tuple[InvoiceView, ...]
     total: Decimal  # their capital
     lines: tuple[InvoiceView, ...]  # every invoice, capital after imputation
     capital: Decimal  # the capital of every invoice, due or not
@@ -122,8 +126,9 @@ def letter_context(view: CaseView, name: str, config: Config) -> Letter:
     rule = rule_for(name, _policy(view, config))
     lines = imputed_lines(view)
     invoices = INVOICES[rule.invoices](view, lines)
-    numbers = ", ".join(i.number for i in invoices)
-    key = "letter.reference_one" if len(invoices) == 1 else "letter.reference"
+    documents = _documents(invoices)
+    numbers = ", ".join(i.number for i in documents)
+    key = "letter.reference_one" if len(documents) == 1 else "letter.reference"
     label = labels(config.locale).get(key, "Invoices")
     plan = latest_plan(view)
     promise = pending_promise(view) if view.status == "promise" else None
@@ -134,6 +139,7 @@ def letter_context(view: CaseView, name: str, config: Config) -> Letter:
         place=place_of(config.creditor),
         reference=f"{label} {numbers} – {view.debtor.name}" if numbers else view.debtor.name,
         invoices=tuple(invoices),
+        documents=documents,
         total=sum((i.residual for i in invoices), ZERO),
         lines=lines,
         capital=sum((i.residual for i in lines), ZERO),
@@ -144,6 +150,16 @@ def letter_context(view: CaseView, name: str, config: Config) -> Letter:
         instalment=_next_instalment(plan) if view.status == "plan" else None,
         plan_b=plan_b(view, _policy(view, config)) if promise is not None else None,
     )
+
+
+def _documents(invoices: Sequence[InvoiceView]) -> tuple[InvoiceView, ...]:
+    """One line per invoice, under its own number: the first of its claimed parts."""
+    seen: dict[str, InvoiceView] = {}
+    for line in invoices:
+        number = line.invoice or line.number
+        if number not in seen:
+            seen[number] = dataclasses.replace(line, number=number)
+    return tuple(seen.values())
 
 
 def _next_instalment(plan: PlanView | None) -> InstalmentView | None:

@@ -16,8 +16,8 @@ from decimal import Decimal
 from casebook.engine.interest import CaseInterest
 from casebook.engine.rules import Action
 from casebook.engine.situation import Situation, covered
-from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
 from casebook.history.commits import Commit
+from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
 from casebook.site.markdown import render_markdown
 from casebook.site.totals import BUCKETS
 
@@ -52,6 +52,7 @@ class InvoiceView:
     # differs from `residual` under interest-first, and the interest those payments paid
     capital: Decimal
     interest_paid: Decimal
+    invoice: str = ""  # the invoice's own number (a scheduled part's number adds "(k/n)")
     total: Decimal | None = None  # the document's total, when it differs from the amount
     credited: Decimal = Decimal(0)  # lowered by credit notes
     source: str | None = None  # the e-invoice's file name, when the case page links to it
@@ -266,6 +267,7 @@ def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
             compensation=item.compensation if item else ZERO,
             capital=item.capital if item else residual,
             interest_paid=item.interest_paid if item else ZERO,
+            invoice=invoice.invoice_number,
             total=invoice.total,
             credited=ZERO if invoice.part_of else credited.get(invoice.number, ZERO),
             source=source_name(invoice.source),
