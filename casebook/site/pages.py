@@ -17,16 +17,16 @@ from typing import Any, NamedTuple
 
 from casebook.atomic import write_all
 from casebook.engine.interest import interest_context, interest_for_case
+from casebook.engine.words import labels
+from casebook.history.commits import Commit
 from casebook.load.assess import assess_case, urgency
 from casebook.model import Case, Config
 from casebook.site.dashboard import CaseRow, case_row
 from casebook.site.formats import export_fields
 from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, letter_context, letters_for
 from casebook.site.outputs import case_lines
-from casebook.engine.words import labels
 from casebook.site.render import environment
 from casebook.site.totals import Totals
-from casebook.history.commits import Commit
 from casebook.site.views import CaseView, LetterLink, case_view, source_name
 
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 import re
 import textwrap
 from bisect import bisect_right
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from itertools import accumulate
 from operator import methodcaller
 from pathlib import Path
@@ -26,6 +24,7 @@ from markupsafe import Markup
 from casebook.engine.words import Formats, Labels, Memo, labels
 from casebook.read.discover import template_dirs
 from casebook.site.sandbox import ContainedLoader, Sandbox, bytecode_cache, own_templates
+
 
 def iban(code: str) -> str:
     """An IBAN in groups of four: "IT60 X054 2811 1010 0000 0123 456"."""
