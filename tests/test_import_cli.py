@@ -1,0 +1,173 @@
+"""`casebook import fatturapa` as a user runs it: e-invoices in, cases and invoices out, and
+nothing twice (SPEC 8). The e-invoices are the home-made ones of tests/einvoices."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from casebook.cli.main import main
+
+EINVOICES = Path(__file__).parent / "einvoices"
+ROSSI = EINVOICES / "IT09876540155_00001.xml"  # Rossi Costruzioni, 2026/101, 1,220.00
+SPLIT = EINVOICES / "IT09876540155_00002.xml"  # a public body, split payment, two parts
+CREDIT_NOTE = EINVOICES / "IT09876540155_00009.xml"  # NC-2026/7, 110.00
+
+
+def run(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["-C", str(root), "--today", "2026-12-04", *args])
+
+
+def casebook(tmp_path: Path) -> Path:
+    root = tmp_path / "book"
+    result = CliRunner().invoke(main, ["--today", "2026-12-04", "init", str(root)])
+    assert result.exit_code == 0, result.output
+    for example in (root / "cases").glob("*.md"):
+        example.unlink()
+    return root
+
+
+def digest(root: Path) -> str:
+    total = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()
+                       and ".casebook-cache" not in p.parts):
+        total.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return total.hexdigest()
+
+
+def test_a_folder_of_einvoices_becomes_cases_and_the_originals_are_kept(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    result = run(root, "import", "fatturapa", str(ROSSI), str(SPLIT))
+    assert result.exit_code == 0, result.output
+    assert f"{ROSSI} → cases/rossi-costruzioni.md (new case)" in result.output
+    assert "+ invoice 2026/101 of 2026-07-01: 1220.00, due 2026-07-31" in result.output
+    assert "added 2 invoices and 0 credit notes to 2 cases (2 new) from 2 e-invoices" \
+        in result.output
+    rossi = (root / "cases" / "rossi-costruzioni.md").read_text()
+    assert "  name: \"Rossi Costruzioni S.r.l.\"\n  kind: business\n  vat: IT" in rossi
+    assert "    source: invoices/IT09876540155_00001.xml\n" in rossi
+    public = (root / "cases" / "comune-di-valbrembo.md").read_text()
+    assert "  kind: public\n" in public
+    assert ("    amount: 800.40\n    total: 976.49\n" in public
+            and "    schedule: [{due: 2026-04-09, amount: 400.20}, {due: 2026-05-09, "
+                "amount: 400.20}]\n" in public)
+    assert (root / "invoices" / ROSSI.name).read_bytes() == ROSSI.read_bytes()
+    assert run(root, "validate").exit_code == 0
+    shown = run(root, "next").output
+    assert "comune-di-valbrembo" in shown and "800.40" in shown
+
+
+def test_importing_the_same_files_again_changes_no_byte(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    assert run(root, "import", "fatturapa", str(EINVOICES)).exit_code in (0, 1)
+    before = digest(root)
+    again = run(root, "import", "fatturapa", str(EINVOICES))
+    assert digest(root) == before
+    assert "added 0 invoices and 0 credit notes to 0 cases (0 new)" in again.output
+    assert "= invoice 2026/101: already in cases/rossi-costruzioni.md" in again.output
+
+
+def test_a_dry_run_prints_the_additions_and_writes_nothing(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    before = digest(root)
+    result = run(root, "import", "fatturapa", "--dry-run", str(ROSSI))
+    assert result.exit_code == 0, result.output
+    assert "+ invoice 2026/101 of 2026-07-01: 1220.00, due 2026-07-31" in result.output
+    assert "would add 1 invoices" in result.output and "(dry run: nothing written)" \
+        in result.output
+    assert digest(root) == before
+    assert not (root / "invoices").exists()
+
+
+def test_an_existing_case_found_by_vat_gets_the_invoice_inserted(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    text = ("---\n# the debtor, found by its VAT number\ndebtor:\n  name: Rossi\n"
+            "  vat: \"IT 01234560157\"   # with a space\n\ninvoices: []  # none yet\n---\n"
+            "## 2026-09-01 phone — Maria\nCalled.\n")
+    (root / "cases" / "rossi.md").write_text(text)
+    result = run(root, "import", "fatturapa", str(ROSSI))
+    assert result.exit_code == 0, result.output
+    assert f"{ROSSI} → cases/rossi.md\n" in result.output
+    after = (root / "cases" / "rossi.md").read_text()
+    assert after.startswith("---\n# the debtor, found by its VAT number\ndebtor:\n  name: Rossi\n"
+                            "  vat: \"IT 01234560157\"   # with a space\n\ninvoices:   # none yet\n"
+                            "  - number: \"2026/101\"\n")
+    assert after.endswith("---\n## 2026-09-01 phone — Maria\nCalled.\n")
+    assert not (root / "cases" / "rossi-costruzioni.md").exists()
+
+
+def test_a_credit_note_goes_on_the_invoice_it_names(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    note = tmp_path / "IT09876540155_00010.xml"
+    note.write_text(CREDIT_NOTE.read_text().replace("2026/115", "2026/101"))
+    result = run(root, "import", "fatturapa", str(ROSSI), str(note))
+    assert result.exit_code == 0, result.output
+    assert "+ credit note NC-2026/7 of 2026-09-10: 110.00 on invoice 2026/101" in result.output
+    text = (root / "cases" / "rossi-costruzioni.md").read_text()
+    assert ("credits:\n  - number: \"NC-2026/7\"\n    date: 2026-09-10\n    amount: 110.00\n"
+            "    invoice: \"2026/101\"\n") in text
+    assert "1,110.00" in run(root, "next").output
+
+
+def test_a_credit_note_for_an_unknown_invoice_is_refused_with_the_reason(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    result = run(root, "import", "fatturapa", str(CREDIT_NOTE))
+    assert result.exit_code == 1
+    assert "credit note NC-2026/7 lowers invoice 2026/115, which is not in the casebook" \
+        in result.output
+
+
+def test_a_hostile_file_is_one_error_and_nothing_is_written(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text('<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+                    '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>\n<lolz>&lol2;</lolz>\n')
+    before = digest(root)
+    result = run(root, "import", "fatturapa", str(bomb))
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{bomb}:2:")
+    assert digest(root) == before
+
+
+def test_a_casebook_with_errors_is_not_imported_into(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    (root / "cases" / "broken.md").write_text("---\ndebtor: {name: X, vta: IT1}\n---\n")
+    result = run(root, "import", "fatturapa", str(ROSSI))
+    assert result.exit_code == 1
+    assert "nothing was imported: 1 errors in the casebook" in result.output
+    assert not (root / "cases" / "rossi-costruzioni.md").exists()
+
+
+def test_the_case_page_links_the_einvoice(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    assert run(root, "import", "fatturapa", str(ROSSI)).exit_code == 0
+    assert run(root, "build").exit_code == 0
+    page = (root / "site" / "cases" / "rossi-costruzioni.html").read_text()
+    link = f'href="../letters/rossi-costruzioni/{ROSSI.name}"'
+    assert link in page
+    copied = root / "site" / "letters" / "rossi-costruzioni" / ROSSI.name
+    assert copied.read_bytes() == ROSSI.read_bytes()
+
+
+def test_an_einvoice_of_another_name_in_invoices_is_not_overwritten(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    (root / "invoices").mkdir()
+    shutil.copy(SPLIT, root / "invoices" / ROSSI.name)  # same name, other bytes
+    result = run(root, "import", "fatturapa", str(ROSSI))
+    assert result.exit_code == 1
+    assert "already holds a different file" in result.output
+    assert (root / "invoices" / ROSSI.name).read_bytes() == SPLIT.read_bytes()
+    assert not (root / "cases" / "rossi-costruzioni.md").exists()
+
+
+def test_an_einvoice_the_creditor_received_is_left_out(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    config = root / "casebook.yml"
+    config.write_text(config.read_text().replace("vat: IT00000000000", "vat: IT01234560157"))
+    result = run(root, "import", "fatturapa", str(ROSSI))
+    assert "warning: the buyer is the creditor (IT01234560157)" in result.output
+    assert not (root / "cases" / "rossi-costruzioni.md").exists()
