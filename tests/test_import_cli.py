@@ -171,3 +171,21 @@ def test_an_einvoice_the_creditor_received_is_left_out(tmp_path: Path) -> None:
     result = run(root, "import", "fatturapa", str(ROSSI))
     assert "warning: the buyer is the creditor (IT01234560157)" in result.output
     assert not (root / "cases" / "rossi-costruzioni.md").exists()
+
+
+def test_a_zip_from_the_sdi_portal_is_imported_member_by_member(tmp_path: Path) -> None:
+    import zipfile
+
+    root = casebook(tmp_path)
+    archive = tmp_path / "fatture.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(ROSSI, f"2026/{ROSSI.name}")
+        z.write(SPLIT, SPLIT.name)
+    result = run(root, "import", "fatturapa", str(archive))
+    assert result.exit_code == 0, result.output
+    assert f"{archive}!2026/{ROSSI.name} → cases/rossi-costruzioni.md (new case)" in result.output
+    assert (root / "invoices" / ROSSI.name).read_bytes() == ROSSI.read_bytes()
+    assert (root / "invoices" / SPLIT.name).read_bytes() == SPLIT.read_bytes()
+    before = digest(root)
+    assert run(root, "import", "fatturapa", str(archive)).exit_code == 0
+    assert digest(root) == before
