@@ -189,3 +189,68 @@ def test_a_zip_from_the_sdi_portal_is_imported_member_by_member(tmp_path: Path) 
     before = digest(root)
     assert run(root, "import", "fatturapa", str(archive)).exit_code == 0
     assert digest(root) == before
+
+
+# -- import bank ----------------------------------------------------------------------------
+
+STATEMENTS = Path(__file__).parent / "statements"
+CAMT = STATEMENTS / "camt053-v02.xml"  # SALDO FT 101/2026, 1,220.00, ref BANK-REF-0001
+RULES = Path(__file__).parent.parent / "casebook" / "data" / "bank-rules" \
+    / "italian-home-banking.yml"
+
+
+def with_rossi(tmp_path: Path) -> Path:
+    root = casebook(tmp_path)
+    assert run(root, "import", "fatturapa", str(ROSSI)).exit_code == 0
+    return root
+
+
+def test_a_statement_records_the_payments_it_matches_and_learns_the_iban(tmp_path: Path) -> None:
+    root = with_rossi(tmp_path)
+    result = run(root, "import", "bank", str(CAMT))
+    assert result.exit_code == 0, result.output
+    assert ("  + payment 2026-11-16 1220.00 on invoice 2026/101, ref BANK-REF-0001: the "
+            "remittance text names invoice 2026/101 ('SALDO FT 101/2026')") in result.output
+    assert "not matched (5), left for you to record:" in result.output
+    text = (root / "cases" / "rossi-costruzioni.md").read_text()
+    assert "  sdi: M5UXCR1\n  iban: IT60X0542811101000000123456\n" in text
+    assert ("payments:\n  - date: 2026-11-16\n    amount: 1220.00\n    invoice: \"2026/101\"\n"
+            "    method: bank transfer\n    reference: BANK-REF-0001\n") in text
+    assert "settled  close" in run(root, "next").output  # paid: the case can be closed
+
+
+def test_a_statement_imported_again_adds_nothing(tmp_path: Path) -> None:
+    root = with_rossi(tmp_path)
+    assert run(root, "import", "bank", str(CAMT)).exit_code == 0
+    before = digest(root)
+    again = run(root, "import", "bank", str(CAMT))
+    assert again.exit_code == 0
+    assert "0 payments matched to 0 cases, 5 not matched, 1 already recorded" in again.output
+    assert digest(root) == before
+
+
+def test_a_bank_dry_run_prints_the_payments_and_writes_nothing(tmp_path: Path) -> None:
+    root = with_rossi(tmp_path)
+    before = digest(root)
+    result = run(root, "import", "bank", "--dry-run", str(CAMT))
+    assert "  + payment 2026-11-16 1220.00 on invoice 2026/101" in result.output
+    assert "dry run: nothing written" in result.output
+    assert digest(root) == before
+
+
+def test_a_csv_export_is_read_through_the_shipped_rules(tmp_path: Path) -> None:
+    root = with_rossi(tmp_path)
+    result = run(root, "import", "bank", "--rules", str(RULES), str(STATEMENTS / "movimenti.csv"))
+    assert result.exit_code == 1  # two rows could not be read: said, and left out
+    assert "movimenti.csv:4:" in result.output and "movimenti.csv:7:" in result.output
+    assert "  + payment 2026-11-15 1220.00 on invoice 2026/101" in result.output
+    assert "reference: \"sha1:" in (root / "cases" / "rossi-costruzioni.md").read_text()
+
+
+def test_a_hostile_statement_is_one_error_and_nothing_is_written(tmp_path: Path) -> None:
+    root = with_rossi(tmp_path)
+    before = digest(root)
+    result = run(root, "import", "bank", str(STATEMENTS / "billion-laughs.xml"))
+    assert result.exit_code == 1
+    assert len([line for line in result.output.splitlines() if ": error: " in line]) == 1
+    assert digest(root) == before

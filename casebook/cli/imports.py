@@ -115,6 +115,8 @@ def bank(obj: Context, files: tuple[Path, ...], rules: Path | None, dry_run: boo
     plan = plan_payments(credits, list(casebook.results.values()), casebook.config.currency)
     for line in plan.lines:
         click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing written")
     written = apply(obj.root, casebook.config, obj.today, list(plan.changes.values()), (),
                     "bank statement", dry_run=dry_run)
     _report([*diagnostics, *plan.diagnostics], written, dry_run)

@@ -76,7 +76,7 @@ def plan_payments(credits: Sequence[Credit], cases: Sequence[CaseIndex], currenc
         plan.diagnostics.append(_where(other, Severity.WARNING, "currency",
                                        f"a credit of {other.amount:.2f} {other.currency} is "
                                        f"not in the casebook's currency ({currency}): left out"))
-    outcome = match(ours, [candidate(c) for c in cases])
+    outcome = match(ours, [candidate(c) for c in cases], currency=currency)
     for found in outcome.matches:
         change = plan.changes.setdefault(found.case_id,
                                          Change(case_path(found.case_id), found.case_id))

@@ -127,6 +127,8 @@ def parse(data: bytes) -> Element:
     parser.setContentHandler(builder)
     try:
         parser.parse(io.BytesIO(data[start:end + 1]))
+    except LookupError as e:  # an encoding Python does not know, declared in <?xml …?>
+        raise XmlError(f"the file declares an encoding that cannot be read ({e})") from None
     except xml.sax.SAXParseException as e:
         raise XmlError(f"not well-formed XML: {e.getMessage()}", e.getLineNumber() or 1,
                        (e.getColumnNumber() or 0) + 1) from None
