@@ -14,14 +14,8 @@ import casebook
 from casebook.diagnostics import Severity
 from casebook.imports.bank import Credit, read_statement
 from casebook.imports.csvrules import Column, Rules, read_rules
-from casebook.imports.matching import (
-    Candidate,
-    OpenItem,
-    invoice_key,
-    match,
-    mentions,
-    normal_name,
-)
+from casebook.imports.matching import Candidate, OpenItem, match
+from casebook.imports.remittance import invoice_key, mentions, normal_name
 from casebook.model import Pos
 
 STATEMENTS = Path(__file__).parent / "statements"
