@@ -215,7 +215,7 @@ def test_a_statement_records_the_payments_it_matches_and_learns_the_iban(tmp_pat
     text = (root / "cases" / "rossi-costruzioni.md").read_text()
     assert "  sdi: M5UXCR1\n  iban: IT60X0542811101000000123456\n" in text
     assert ("payments:\n  - date: 2026-11-16\n    amount: 1220.00\n    invoice: \"2026/101\"\n"
-            "    method: bank transfer\n    reference: BANK-REF-0001\n") in text
+            "    method: bonifico\n    reference: BANK-REF-0001\n") in text
     assert "settled  close" in run(root, "next").output  # paid: the case can be closed
 
 
@@ -253,4 +253,58 @@ def test_a_hostile_statement_is_one_error_and_nothing_is_written(tmp_path: Path)
     result = run(root, "import", "bank", str(STATEMENTS / "billion-laughs.xml"))
     assert result.exit_code == 1
     assert len([line for line in result.output.splitlines() if ": error: " in line]) == 1
+    assert digest(root) == before
+
+
+def camt(entries: list[tuple[str, str, str, str]]) -> str:
+    """A camt.053 of booked credits: (reference, date, amount, remittance text)."""
+    body = "".join(
+        f"<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+        f"<BookgDt><Dt>{day}</Dt></BookgDt><AcctSvcrRef>{ref}</AcctSvcrRef><NtryDtls><TxDtls>"
+        f"<RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+        for ref, day, amount, text in entries)
+    return ('<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+            f"<BkToCstmrStmt><Stmt>{body}</Stmt></BkToCstmrStmt></Document>")
+
+
+def test_what_one_import_left_ambiguous_a_second_import_leaves_alone(tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    for name, number in (("alfa", "2026/1"), ("beta", "2026/2")):
+        (root / "cases" / f"{name}.md").write_text(
+            f"---\ndebtor: {{name: {name.title()}}}\ninvoices: [{{number: \"{number}\", "
+            "date: 2026-10-01, due: 2026-10-31, amount: 100.00}]\n---\n")
+    statement = tmp_path / "camt.xml"
+    statement.write_text(camt([("R1", "2026-11-10", "100.00", "BONIFICO"),
+                               ("R2", "2026-11-11", "100.00", "SALDO FT 1/2026")]))
+    first = run(root, "import", "bank", str(statement))
+    assert first.exit_code == 0, first.output
+    assert "1 payments matched to 1 cases, 1 not matched, 0 already recorded" in first.output
+    assert "ambiguous" in first.output
+    before = digest(root)
+    second = run(root, "import", "bank", str(statement))
+    assert "0 payments matched to 0 cases, 1 not matched, 1 already recorded" in second.output
+    assert digest(root) == before
+
+
+def test_an_iban_learned_from_a_statement_does_not_match_more_of_it_the_second_time(
+        tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    (root / "cases" / "alfa.md").write_text(
+        "---\ndebtor: {name: Alfa}\ninvoices: [{number: \"2026/1\", date: 2026-10-01, "
+        "due: 2026-10-31, amount: 500.00}]\n---\n")
+    iban = "IT60X0542811101000000123456"
+    entry = ("<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+             "<BookgDt><Dt>2026-11-1{n}</Dt></BookgDt><AcctSvcrRef>K{n}</AcctSvcrRef><NtryDtls>"
+             "<TxDtls><RltdPties><DbtrAcct><Id><IBAN>" + iban + "</IBAN></Id></DbtrAcct>"
+             "</RltdPties><RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
+    body = (entry.format(amount="70.00", n=0, text="ACCONTO")
+            + entry.format(amount="100.00", n=1, text="FT 1/2026"))
+    statement = tmp_path / "camt.xml"
+    statement.write_text(camt([]).replace("<Stmt></Stmt>", f"<Stmt>{body}</Stmt>"))
+    first = run(root, "import", "bank", str(statement))
+    assert f"+ debtor.iban {iban}" in first.output
+    assert "1 payments matched to 1 cases, 1 not matched" in first.output
+    before = digest(root)
+    second = run(root, "import", "bank", str(statement))
+    assert "0 payments matched to 0 cases, 1 not matched, 1 already recorded" in second.output
     assert digest(root) == before

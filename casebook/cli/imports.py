@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from casebook.imports.index import CaseIndex
     from casebook.imports.writer import Written
     from casebook.load.casebook import Casebook
+    from casebook.model import Case
 
 _FILES = click.argument("files", nargs=-1, required=True,
                         type=click.Path(exists=True, path_type=Path))
@@ -107,12 +108,24 @@ def fatturapa(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
 @click.pass_obj
 def bank(obj: Context, files: tuple[Path, ...], rules: Path | None, dry_run: bool) -> None:
     """Payments from bank statements (ISO 20022 camt.053/054, or CSV with --rules)."""
-    from casebook.imports.payments_in import plan_payments, read_credits
+    from casebook.engine.words import labels
+    from casebook.imports.payments_in import as_before, plan_payments, read_credits
     from casebook.imports.writer import apply
+    from casebook.read.casefile import read_case
 
     casebook = _casebook(obj)
+    config = casebook.config
     credits, diagnostics = read_credits(list(files), rules)
-    plan = plan_payments(credits, list(casebook.results.values()), casebook.config.currency)
+
+    def reread(case: CaseIndex) -> Case | None:
+        data = (obj.root / case.path).read_bytes()
+        return read_case(case.id, case.path, data, config).case
+
+    cases = list(casebook.results.values())
+    before = as_before(cases, credits, reread, config, obj.today)
+    plan = plan_payments(credits, before, config.currency,
+                         labels(config.locale).get("payment.bank_transfer", "bank transfer"),
+                         frozenset(c.id for c in cases if c.iban))
     for line in plan.lines:
         click.echo(line)
     if dry_run:

@@ -8,7 +8,7 @@ same files reads the casebook from the cache. It never writes anything.
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
@@ -16,6 +16,17 @@ from typing import NamedTuple
 from casebook.engine.situation import Situation
 from casebook.load.casebook import Task
 from casebook.model import Case, Config
+
+
+class InvoiceFacts(NamedTuple):
+    """One invoice of a case file, as an import compares it."""
+
+    number: str
+    date: dt.date
+    due: dt.date
+    amount: Decimal
+    residual: Decimal  # residual capital on the day, of all its parts
+    creditable: Decimal  # what credit notes may still take: its amount less theirs
 
 
 class CaseIndex(NamedTuple):
@@ -27,9 +38,7 @@ class CaseIndex(NamedTuple):
     vat: str | None  # normalised: country code and digits, upper case, no spaces
     cf: str | None
     iban: str | None
-    #: every invoice of the file: number, residual capital on the day (of all its parts),
-    #: and what credit notes may still take from it (its amount less their total)
-    invoices: tuple[tuple[str, Decimal, Decimal], ...]
+    invoices: tuple[InvoiceFacts, ...]  # every invoice of the file
     credits: tuple[str, ...]  # credit-note numbers
     references: tuple[str, ...]  # the payments' references
     open_items: tuple[tuple[Decimal, str | None, str], ...]  # amount, invoice, what
@@ -48,7 +57,7 @@ def normal_cf(cf: str | None) -> str | None:
     return "".join(cf.split()).upper() if cf else None
 
 
-def index_case(case: Case, config: Config, today: date) -> CaseIndex:
+def index_case(case: Case, config: Config, today: dt.date) -> CaseIndex:
     s = Situation(case, config.policy_for(case), today)
     return CaseIndex(
         id=case.id, path=case.path, name=case.debtor.name,
@@ -62,7 +71,7 @@ def index_case(case: Case, config: Config, today: date) -> CaseIndex:
     )
 
 
-def _invoices(case: Case, s: Situation) -> tuple[tuple[str, Decimal, Decimal], ...]:
+def _invoices(case: Case, s: Situation) -> tuple[InvoiceFacts, ...]:
     residual: dict[str, Decimal] = {}
     for bill in s.invoices:
         number = bill.invoice_number
@@ -70,7 +79,8 @@ def _invoices(case: Case, s: Situation) -> tuple[tuple[str, Decimal, Decimal], .
     creditable = {i.number: i.amount for i in case.invoices}
     for credit in case.credits:
         creditable[credit.invoice] = creditable.get(credit.invoice, Decimal(0)) - credit.amount
-    return tuple((i.number, residual.get(i.number, Decimal(0)), creditable[i.number])
+    return tuple(InvoiceFacts(i.number, i.date, i.due, i.amount,
+                              residual.get(i.number, Decimal(0)), creditable[i.number])
                  for i in case.invoices)
 
 
@@ -100,6 +110,6 @@ def _compact(iban: str | None) -> str | None:
     return "".join(iban.split()).upper() if iban else None
 
 
-def index_task(today: date) -> Task[CaseIndex]:
+def index_task(today: dt.date) -> Task[CaseIndex]:
     return Task("import-index", today.isoformat(), partial(index_case, today=today))
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.imports.fatturapa import Document, EInvoice, Party
-from casebook.imports.index import CaseIndex, normal_cf, normal_vat
+from casebook.imports.index import CaseIndex, InvoiceFacts, normal_cf, normal_vat
 from casebook.imports.writer import Change, Copy, case_path, slug_for
 from casebook.model import Credit, Debtor, Instalment, Invoice
 
@@ -40,6 +40,7 @@ class _Known:
     cases: dict[str, CaseIndex]
     invoices: dict[str, tuple[str, Decimal]]  # number -> case id, amount still creditable
     credits: set[str]
+    facts: dict[str, InvoiceFacts] = field(default_factory=dict)  # the casebook's, by number
     by_vat: dict[str, list[str]] = field(default_factory=dict)
     by_cf: dict[str, list[str]] = field(default_factory=dict)
     copies: dict[str, bytes] = field(default_factory=dict)  # target -> bytes
@@ -48,11 +49,17 @@ class _Known:
     def of(cls, cases: Sequence[CaseIndex]) -> _Known:
         known = cls({c.id: c for c in cases}, {}, set())
         for case in cases:
-            for number, _residual, creditable in case.invoices:
-                known.invoices[number] = (case.id, creditable)
+            for invoice in case.invoices:
+                known.invoices[invoice.number] = (case.id, invoice.creditable)
+                known.facts[invoice.number] = invoice
             known.credits.update(case.credits)
             known.remember(case.id, case.vat, case.cf)
         return known
+
+    def forget(self, case_id: str) -> None:
+        for index in (self.by_vat, self.by_cf):
+            for key in [k for k, ids in index.items() if case_id in ids]:
+                index[key].remove(case_id)
 
     def remember(self, case_id: str, vat: str | None, cf: str | None) -> None:
         if vat:
@@ -96,11 +103,14 @@ def _plan_file(plan: Plan, known: _Known, einvoice: EInvoice,
     lines: list[str] = []
     for document in einvoice.documents:
         if document.credits_invoice is None:
-            _add_invoice(known, change, document, target, lines)
+            _add_invoice(plan, known, change, document, (einvoice.name, target), lines)
         else:
             _add_credit(plan, known, change, document, einvoice.name, lines)
-    if change.invoices or change.credits or change.debtor:
+    if change.invoices or change.credits:
         plan.changes[case_id] = change
+    elif opens:  # nothing to add: no case is opened for it
+        del plan.changes[case_id]
+        known.forget(case_id)
     if any(line.startswith("+") for line in lines) and there is None:
         plan.copies.append(Copy(target, einvoice.data))
         known.copies[target] = einvoice.data
@@ -132,11 +142,12 @@ def _debtor(party: Party) -> Debtor:
                   address=party.address, pec=party.pec, sdi=party.sdi)
 
 
-def _add_invoice(known: _Known, change: Change, document: Document, source: str,
-                 lines: list[str]) -> None:
+def _add_invoice(plan: Plan, known: _Known, change: Change, document: Document,
+                 names: tuple[str, str], lines: list[str]) -> None:
+    name, source = names
     taken = known.invoices.get(document.number)
     if taken is not None:
-        lines.append(f"= invoice {document.number}: already in {case_path(taken[0])}")
+        _already(plan, known, change, document, name, taken[0], lines)
         return
     schedule = tuple(Instalment(due=p.due, amount=p.amount) for p in document.schedule)
     invoice = Invoice(number=document.number, date=document.date, due=document.due,
@@ -149,6 +160,30 @@ def _add_invoice(known: _Known, change: Change, document: Document, source: str,
     total = f" (document total {document.total:.2f})" if document.total is not None else ""
     lines.append(f"+ invoice {document.number} of {document.date}: {document.amount:.2f}"
                  f"{total}, due {document.due}{parts}")
+
+
+def _already(plan: Plan, known: _Known, change: Change, document: Document, name: str,
+             case_id: str, lines: list[str]) -> None:
+    """The number is the casebook's: said, and a conflict is a diagnostic, never overwritten."""
+    number, where = document.number, case_path(case_id)
+    if case_id != change.case_id:
+        plan.diagnostics.append(_error(
+            name, "number-taken", f"invoice {number} is already in {where}, whose debtor is not "
+            "this e-invoice's buyer; it was not imported (check both invoices)"))
+        return
+    lines.append(f"= invoice {number}: already in {where}")
+    facts = known.facts.get(number)
+    if facts is None:
+        return
+    differ = [f"{what} {ours} (the e-invoice says {theirs})" for what, ours, theirs in (
+        ("date", facts.date, document.date), ("due date", facts.due, document.due),
+        ("amount", f"{facts.amount:.2f}", f"{document.amount:.2f}"))
+        if str(ours) != str(theirs)]
+    if differ:
+        plan.diagnostics.append(Diagnostic(
+            name, document.line, 1, Severity.WARNING, "differs",
+            f"invoice {number} in {where} has {', '.join(differ)}; the case file is left as "
+            "it is: correct whichever is wrong"))
 
 
 def _add_credit(plan: Plan, known: _Known, change: Change, document: Document, name: str,

@@ -9,17 +9,18 @@ could not match, and why. Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from casebook.diagnostics import Diagnostic, Severity
-from casebook.imports.bank import Credit, read_statement
+from casebook.imports.bank import Credit, normal_iban, read_statement
 from casebook.imports.csvrules import read_rules
-from casebook.imports.index import CaseIndex
+from casebook.imports.index import CaseIndex, index_case
 from casebook.imports.matching import Candidate, OpenItem, match
 from casebook.imports.writer import Change, case_path
-from casebook.model import Payment
+from casebook.model import Case, Config, Payment
 
 _STATEMENTS = (".xml", ".csv", ".txt")
 
@@ -60,16 +61,44 @@ def _files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+def as_before(cases: Sequence[CaseIndex], credits: Sequence[Credit],
+              reread: Callable[[CaseIndex], Case | None], config: Config,
+              today: date) -> list[CaseIndex]:
+    """The cases as they stood before these credits were recorded: a payment whose reference
+    is one of theirs is left out of what is open (it stays among the references, so its credit
+    counts as recorded), and an IBAN one of them brought is not taken as known. A second import
+    of the same statement then matches every other credit exactly as the first one did, and
+    adds nothing; only the cases that hold such a payment are read again."""
+    by_reference = {c.reference: c for c in credits}
+    found = []
+    for case in cases:
+        ours = [r for r in case.references if r in by_reference]
+        full = reread(case) if ours else None
+        if full is None:
+            found.append(case)
+            continue
+        before = replace(full, payments=tuple(
+            p for p in full.payments if p.reference not in by_reference))
+        brought = {normal_iban(by_reference[r].iban) for r in ours} - {None}
+        if full.debtor.iban and normal_iban(full.debtor.iban) in brought:
+            before = replace(before, debtor=replace(full.debtor, iban=None))
+        found.append(index_case(before, config, today)._replace(references=case.references))
+    return found
+
+
 def candidate(case: CaseIndex) -> Candidate:
     return Candidate(
         case_id=case.id, name=case.name, iban=case.iban,
-        invoices=tuple((number, residual) for number, residual, _ in case.invoices),
+        invoices=tuple((i.number, i.residual) for i in case.invoices),
         open_items=tuple(OpenItem(amount=a, invoice=i, what=w) for a, i, w in case.open_items),
         references=frozenset(case.references),
     )
 
 
-def plan_payments(credits: Sequence[Credit], cases: Sequence[CaseIndex], currency: str) -> Plan:
+def plan_payments(credits: Sequence[Credit], cases: Sequence[CaseIndex], currency: str,
+                  method: str = "bank transfer",
+                  known_ibans: frozenset[str] = frozenset()) -> Plan:
+    """`known_ibans`: the cases that store an IBAN, which an import never replaces."""
     plan = Plan()
     ours = [c for c in credits if c.currency.upper() == currency.upper()]
     for other in (c for c in credits if c.currency.upper() != currency.upper()):
@@ -82,12 +111,12 @@ def plan_payments(credits: Sequence[Credit], cases: Sequence[CaseIndex], currenc
                                          Change(case_path(found.case_id), found.case_id))
         credit = found.credit
         change.payments.append(Payment(date=credit.date, amount=credit.amount,
-                                       invoice=found.invoice, method="bank transfer",
+                                       invoice=found.invoice, method=method,
                                        reference=credit.reference))
         on = f" on invoice {found.invoice}" if found.invoice else ""
         change.said.append(f"  + payment {credit.date} {credit.amount:.2f}{on}, ref "
                            f"{credit.reference}: {found.reason}")
-        if found.learn_iban and change.iban is None:
+        if found.learn_iban and change.iban is None and found.case_id not in known_ibans:
             change.iban = found.learn_iban
             change.said.append(f"  + debtor.iban {found.learn_iban} (learned from this payment)")
     for case_id in sorted(plan.changes):
