@@ -308,3 +308,30 @@ def test_an_iban_learned_from_a_statement_does_not_match_more_of_it_the_second_t
     second = run(root, "import", "bank", str(statement))
     assert "0 payments matched to 0 cases, 1 not matched, 1 already recorded" in second.output
     assert digest(root) == before
+
+
+def test_an_invoice_number_another_debtor_holds_is_refused_and_opens_no_case(
+        tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    (root / "cases" / "other.md").write_text(
+        "---\ndebtor: {name: Other, vat: IT09876540155}\ninvoices: [{number: \"2026/101\", "
+        "date: 2026-07-01, due: 2026-07-31, amount: 1220.00}]\n---\n")
+    result = run(root, "import", "fatturapa", str(ROSSI))
+    assert result.exit_code == 1
+    assert ("error: invoice 2026/101 is already in cases/other.md, whose debtor is not this "
+            "e-invoice's buyer") in result.output
+    assert not (root / "cases" / "rossi-costruzioni.md").exists()
+    assert not (root / "invoices").exists()
+
+
+def test_an_invoice_already_there_with_other_figures_is_warned_about_and_left(
+        tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    assert run(root, "import", "fatturapa", str(ROSSI)).exit_code == 0
+    path = root / "cases" / "rossi-costruzioni.md"
+    path.write_text(path.read_text().replace("amount: 1220.00", "amount: 1200.00"))
+    before = digest(root)
+    result = run(root, "import", "fatturapa", str(ROSSI))
+    assert ("warning: invoice 2026/101 in cases/rossi-costruzioni.md has amount 1200.00 (the "
+            "e-invoice says 1220.00); the case file is left as it is") in result.output
+    assert digest(root) == before
