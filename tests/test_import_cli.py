@@ -335,3 +335,26 @@ def test_an_invoice_already_there_with_other_figures_is_warned_about_and_left(
     assert ("warning: invoice 2026/101 in cases/rossi-costruzioni.md has amount 1200.00 (the "
             "e-invoice says 1220.00); the case file is left as it is") in result.output
     assert digest(root) == before
+
+
+def test_a_credit_that_found_nothing_left_open_finds_nothing_the_second_time(
+        tmp_path: Path) -> None:
+    root = casebook(tmp_path)
+    (root / "cases" / "nava.md").write_text(
+        "---\ndebtor: {name: Carrozzeria Nava S.r.l.}\ninvoices: [{number: \"2026/5\", "
+        "date: 2026-10-01, due: 2026-10-31, amount: 250.16}]\n---\n")
+    entry = ("<Ntry><Amt Ccy=\"EUR\">250.16</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+             "<BookgDt><Dt>2026-11-1{n}</Dt></BookgDt><AcctSvcrRef>N{n}</AcctSvcrRef><NtryDtls>"
+             "<TxDtls><RltdPties><Dbtr><Nm>{who}</Nm></Dbtr></RltdPties><RmtInf><Ustrd>BONIFICO"
+             "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>")
+    body = (entry.format(n=3, who="CARROZZERIA NAVA SRL")
+            + entry.format(n=6, who="CONDOMINIO VIA TASSO 12"))
+    statement = tmp_path / "camt.xml"
+    statement.write_text(camt([]).replace("<Stmt></Stmt>", f"<Stmt>{body}</Stmt>"))
+    first = run(root, "import", "bank", str(statement))
+    assert "the payer's name 'CARROZZERIA NAVA SRL' is the debtor's" in first.output
+    assert "1 payments matched to 1 cases, 1 not matched" in first.output
+    before = digest(root)
+    second = run(root, "import", "bank", str(statement))
+    assert "0 payments matched to 0 cases, 1 not matched, 1 already recorded" in second.output
+    assert digest(root) == before

@@ -237,7 +237,12 @@ RULES: tuple[tuple[str, Callable[[Credit, _Batch], Verdict]], ...] = (
 def match(credits: Sequence[Credit], candidates: Sequence[Candidate], *,
           currency: str = "EUR") -> Outcome:
     """Each credit, in date order then the order given, matched by the first rule of `RULES`
-    that finds its case; a credit in another currency than the casebook's is left unmatched."""
+    that finds its case; a credit in another currency than the casebook's is left unmatched.
+
+    A credit a case records already uses up an open item of that case as its match did, so
+    the candidates are to be given as they stood before this statement's payments were
+    recorded (`payments_in.as_before`): a second import then decides every other credit as
+    the first one did."""
     batch = _Batch(_Index(candidates))
     found: list[tuple[Credit, _Found]] = []
     unmatched: list[Unmatched] = []
@@ -254,6 +259,9 @@ def match(credits: Sequence[Credit], candidates: Sequence[Candidate], *,
             batch.seen.setdefault(credit.reference, None)
         else:
             already.append(verdict)
+            if credit.reference in batch.index.references:  # replayed: it pays what it paid
+                _consume(credit, _Found(verdict[1], None, ""), batch)
+                batch.seen[credit.reference] = verdict[1]
     return Outcome(matches=_with_ibans(found, batch.index), unmatched=tuple(unmatched),
                    already=tuple(already))
 
