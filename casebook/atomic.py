@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -26,6 +27,28 @@ def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     With `exclusive`, refuse (FileExistsError) when `path` exists, so nothing is overwritten.
     Raises OSError (a read-only folder, a full disk) with `path` left untouched.
     """
+    _place(path, data, exclusive)
+    _sync_folder(path.parent)
+    remove_abandoned(path)
+
+
+def write_many(files: Sequence[tuple[Path, bytes, bool]], written: list[Path]) -> None:
+    """`write_atomic` for many files at once (path, data, exclusive): each file is still
+    either its old bytes or its new ones, but each folder is flushed, and cleared of
+    abandoned temporary files, once rather than once per file. `written` receives each path
+    as its new bytes are in place, so that a caller told of an OSError knows which were."""
+    folders: dict[Path, list[str]] = {}
+    for path, data, exclusive in files:
+        _place(path, data, exclusive)
+        written.append(path)
+        folders.setdefault(path.parent, []).append(path.name)
+    for folder, names in folders.items():
+        _sync_folder(folder)
+        _remove_abandoned_in(folder, names)
+
+
+def _place(path: Path, data: bytes, exclusive: bool) -> None:
+    """The new bytes flushed in a temporary file beside `path`, renamed over it."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         try:
@@ -42,8 +65,6 @@ def write_atomic(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     except BaseException:
         _remove(temp)
         raise
-    _sync_folder(path.parent)
-    remove_abandoned(path)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -77,15 +98,25 @@ def _sync_folder(folder: Path) -> None:
 
 def remove_abandoned(path: Path, now: float | None = None) -> list[str]:
     """Remove the temporary files of writes of `path` killed long ago; their names."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
+    return _remove_abandoned_in(path.parent, [path.name], now)
+
+
+_TEMPORARY = re.compile(r"\.(.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def _remove_abandoned_in(folder: Path, names: Sequence[str],
+                         now: float | None = None) -> list[str]:
+    """Remove the temporary files of writes of `names` in `folder` killed long ago."""
+    wanted = set(names)
     limit = (time.time() if now is None else now) - ABANDONED_AFTER
     removed: list[str] = []
     try:
-        entries = list(os.scandir(path.parent))
+        entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        if not pattern.fullmatch(entry.name):
+        found = _TEMPORARY.fullmatch(entry.name)
+        if found is None or found.group(1) not in wanted:
             continue
         try:
             if entry.is_file(follow_symlinks=False) and \

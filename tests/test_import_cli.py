@@ -7,6 +7,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from casebook.cli.main import main
@@ -358,3 +359,38 @@ def test_a_credit_that_found_nothing_left_open_finds_nothing_the_second_time(
     second = run(root, "import", "bank", str(statement))
     assert "0 payments matched to 0 cases, 1 not matched, 1 already recorded" in second.output
     assert digest(root) == before
+
+
+def test_many_changes_are_prepared_on_every_core_alike(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from casebook.imports import writer
+
+    books = []
+    for parallel in (False, True):
+        root = casebook(tmp_path / str(parallel))
+        monkeypatch.setattr(writer, "PARALLEL_FROM", 1 if parallel else 10_000)
+        result = run(root, "import", "fatturapa", str(EINVOICES))
+        books.append((result.output.replace(str(root), "ROOT"), digest(root)))
+    assert books[0] == books[1]
+    assert "added 8 invoices" in books[0][0]
+
+
+def test_a_batch_of_writes_clears_the_temporary_files_of_killed_writes(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from casebook.atomic import write_many
+
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    dead = folder / ".a.md.abcd1234.tmp"  # a write of a.md killed two hours ago
+    other = folder / ".b.md.abcd1234.tmp"  # of a file this batch does not write
+    for leftover in (dead, other):
+        leftover.write_text("half")
+        os.utime(leftover, (time.time() - 7200, time.time() - 7200))
+    written: list[Path] = []
+    write_many([(folder / "a.md", b"new", False), (folder / "c.md", b"c", True)], written)
+    assert written == [folder / "a.md", folder / "c.md"]
+    assert (folder / "a.md").read_bytes() == b"new"
+    assert not dead.exists() and other.exists()
+    assert sorted(p.name for p in folder.iterdir()) == [".b.md.abcd1234.tmp", "a.md", "c.md"]

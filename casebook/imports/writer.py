@@ -10,14 +10,18 @@ that but the writing, so it refuses what the real run would refuse.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
-from casebook.atomic import write_atomic
+from casebook.atomic import write_atomic, write_many
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.model import Case, Config, Credit, Debtor, Invoice, Payment
 from casebook.read.casefile import Parsed, read_case
@@ -112,26 +116,57 @@ def apply(root: Path, config: Config, today: date, changes: Sequence[Change],
     """Check every change and, unless `dry_run`, write the copies, then the case files."""
     done = Written()
     ready: list[tuple[Path, bytes | None, bytes]] = []
-    for change in changes:
-        if change.empty:
-            continue
-        try:
-            before, after, warnings = _prepare(root, config, today, change, origin)
-        except Refused as refused:
+    wanted = [change for change in changes if not change.empty]
+    for change, prepared in zip(wanted, _prepared(root, config, today, wanted, origin),
+                                strict=True):
+        if isinstance(prepared, str):
             done.diagnostics.append(Diagnostic(change.path, 1, 1, Severity.ERROR, "refused",
-                                               f"nothing was written to it: {refused.message}"))
+                                               f"nothing was written to it: {prepared}"))
             continue
+        before, after, warnings = prepared
         done.diagnostics.extend(warnings)
         ready.append((root / change.path, before, after))
     if dry_run:
         done.files = [c.target for c in copies] + [_rel(root, p) for p, _, _ in ready]
         return done
+    _write(root, copies, ready, done)
+    return done
+
+
+Prepared = tuple[bytes | None, bytes, list[Diagnostic]] | str  # or why it is refused
+PARALLEL_FROM = 200  # changes: below this, forking costs more than it saves
+
+
+def _prepared(root: Path, config: Config, today: date, changes: list[Change],
+              origin: str) -> list[Prepared]:
+    """Each change made and read back (on every core when there are many)."""
+    work = partial(_prepare_one, root, config, today, origin=origin)
+    cores = os.cpu_count() or 1
+    if len(changes) < PARALLEL_FROM or cores < 2:
+        return [work(change) for change in changes]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+        return list(pool.map(work, changes, chunksize=64))
+
+
+def _prepare_one(root: Path, config: Config, today: date, change: Change, *,
+                 origin: str) -> Prepared:
+    try:
+        return _prepare(root, config, today, change, origin)
+    except Refused as refused:
+        return refused.message
+
+
+def _write(root: Path, copies: Sequence[Copy],
+           ready: list[tuple[Path, bytes | None, bytes]], done: Written) -> None:
+    """The copies, then the case files that did not change on disk meanwhile."""
     for copy in copies:
         target = root / copy.target
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, copy.data, exclusive=True)
             done.files.append(copy.target)
+    files: list[tuple[Path, bytes, bool]] = []
     for path, before, after in ready:
         current = path.read_bytes() if path.exists() else None
         if current != before:
@@ -141,9 +176,12 @@ def apply(root: Path, config: Config, today: date, changes: Sequence[Change],
                 "written to it: run the import again"))
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, after, exclusive=before is None)
-        done.files.append(_rel(root, path))
-    return done
+        files.append((path, after, before is None))
+    written: list[Path] = []
+    try:
+        write_many(files, written)
+    finally:
+        done.files.extend(_rel(root, path) for path in written)
 
 
 def _prepare(root: Path, config: Config, today: date, change: Change,

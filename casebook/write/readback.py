@@ -66,11 +66,19 @@ def _mismatch(section: str) -> str:
 
 def _facts(value: Any) -> Any:
     """A comparable form of a case: no positions, newlines normalised."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return tuple((f.name, _facts(getattr(value, f.name)))
-                     for f in dataclasses.fields(value) if f.name != "pos")
-    if isinstance(value, tuple):
+    kind = type(value)
+    if kind is str:
+        return value.replace("\r\n", "\n").replace("\r", "") if "\r" in value else value
+    if kind is tuple:
         return tuple(_facts(v) for v in value)
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "")
-    return value
+    names = _FACT_FIELDS.get(kind)
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return value
+        names = _FACT_FIELDS[kind] = tuple(
+            f.name for f in dataclasses.fields(value) if f.name != "pos")
+    return tuple(_facts(getattr(value, name)) for name in names)
+
+
+#: The fields of each model class that `_facts` compares (all but positions), by class.
+_FACT_FIELDS: dict[type, tuple[str, ...]] = {}
