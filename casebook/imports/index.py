@@ -88,7 +88,7 @@ def _open_items(s: Situation) -> tuple[tuple[Decimal, str | None, str], ...]:
     """What a payment of exactly one amount could be settling: an invoice's (or a scheduled
     part's) residual, a plan's pending instalment, a pending promise."""
     items: list[tuple[Decimal, str | None, str]] = [
-        (s.residual(i), i.invoice_number, f"the open residual of invoice {i.number}")
+        (s.residual(i), i.invoice_number, f"invoice {i.number}")
         for i in s.invoices if s.residual(i) > 0
     ]
     for plan in s.case.plans:

@@ -9,6 +9,7 @@ could not match, and why. Nothing here writes.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -129,6 +130,9 @@ def plan_payments(credits: Sequence[Credit], cases: Sequence[CaseIndex], currenc
             who = f" from {credit.name}" if credit.name else ""
             plan.lines.append(f"  ? {credit.where} {credit.date} {credit.amount:.2f}{who} "
                               f"'{credit.text}': {left.why}")
+            plan.lines.append(f"    to record it: casebook pay CASE {credit.amount:.2f} --date "
+                              f"{credit.date} --method {shlex.quote(method)} --reference "
+                              f"{shlex.quote(credit.reference)}")
     payments = sum(len(c.payments) for c in plan.changes.values())
     plan.lines.append(f"{payments} payments matched to {len(plan.changes)} cases, "
                       f"{len(outcome.unmatched)} not matched, {len(outcome.already)} already "
