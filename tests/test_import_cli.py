@@ -241,7 +241,8 @@ def test_a_bank_dry_run_prints_the_payments_and_writes_nothing(tmp_path: Path) -
 
 def test_a_csv_export_is_read_through_the_shipped_rules(tmp_path: Path) -> None:
     root = with_rossi(tmp_path)
-    result = run(root, "import", "bank", "--rules", str(RULES), str(STATEMENTS / "movimenti.csv"))
+    result = run(root, "import", "bank", "--rules", "italian-home-banking",
+                 str(STATEMENTS / "movimenti.csv"))
     assert result.exit_code == 1  # two rows could not be read: said, and left out
     assert "movimenti.csv:4:" in result.output and "movimenti.csv:7:" in result.output
     assert "  + payment 2026-11-15 1220.00 on invoice 2026/101" in result.output
@@ -394,3 +395,14 @@ def test_a_batch_of_writes_clears_the_temporary_files_of_killed_writes(tmp_path:
     assert (folder / "a.md").read_bytes() == b"new"
     assert not dead.exists() and other.exists()
     assert sorted(p.name for p in folder.iterdir()) == [".b.md.abcd1234.tmp", "a.md", "c.md"]
+
+
+def test_rules_that_are_neither_a_file_nor_shipped_are_refused(tmp_path: Path) -> None:
+    root = with_rossi(tmp_path)
+    result = run(root, "import", "bank", "--rules", "my-bank", str(STATEMENTS / "movimenti.csv"))
+    assert result.exit_code == 1
+    assert "--rules 'my-bank' is neither a file nor a rules file casebook ships " \
+        "(italian-home-banking)" in result.output
+    same = run(root, "import", "bank", "--dry-run", "--rules", str(RULES),
+               str(STATEMENTS / "movimenti.csv"))
+    assert "+ payment 2026-11-15 1220.00 on invoice 2026/101" in same.output

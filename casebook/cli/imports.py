@@ -101,12 +101,13 @@ def fatturapa(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
 
 @import_.command()
 @_FILES
-@click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--rules", metavar="FILE|NAME",
               help="How to read a CSV export (YAML: columns, separator, decimal comma, date "
-                   "format); camt.053/054 XML needs none.")
+                   "format), or the name of one casebook ships (italian-home-banking); "
+                   "camt.053/054 XML needs none.")
 @_DRY
 @click.pass_obj
-def bank(obj: Context, files: tuple[Path, ...], rules: Path | None, dry_run: bool) -> None:
+def bank(obj: Context, files: tuple[Path, ...], rules: str | None, dry_run: bool) -> None:
     """Payments from bank statements (ISO 20022 camt.053/054, or CSV with --rules)."""
     from casebook.engine.words import labels
     from casebook.imports.payments_in import as_before, plan_payments, read_credits
@@ -115,7 +116,7 @@ def bank(obj: Context, files: tuple[Path, ...], rules: Path | None, dry_run: boo
 
     casebook = _casebook(obj)
     config = casebook.config
-    credits, diagnostics = read_credits(list(files), rules)
+    credits, diagnostics = read_credits(list(files), _rules_file(rules))
 
     def reread(case: CaseIndex) -> Case | None:
         data = (obj.root / case.path).read_bytes()
@@ -133,6 +134,23 @@ def bank(obj: Context, files: tuple[Path, ...], rules: Path | None, dry_run: boo
     written = apply(obj.root, casebook.config, obj.today, list(plan.changes.values()), (),
                     "bank statement", dry_run=dry_run)
     _report([*diagnostics, *plan.diagnostics], written, dry_run)
+
+
+def _rules_file(given: str | None) -> Path | None:
+    """The rules file: a path, else the name of a shipped one (casebook/data/bank-rules)."""
+    from importlib import resources
+
+    from casebook.errors import CasebookError
+
+    if given is None or Path(given).is_file():
+        return None if given is None else Path(given)
+    shipped = resources.files("casebook").joinpath("data", "bank-rules")
+    names = sorted(p.name.removesuffix(".yml") for p in shipped.iterdir()
+                   if p.name.endswith(".yml"))
+    if given in names:
+        return Path(str(shipped.joinpath(f"{given}.yml")))
+    raise CasebookError(f"--rules {given!r} is neither a file nor a rules file casebook ships "
+                        f"({', '.join(names)})")
 
 
 COMMANDS = (import_,)
