@@ -16,9 +16,12 @@ def normal(name: str) -> str:
 
 
 def lower_bounds(pyproject: str) -> dict[str, str]:
-    """Each dependency of a pyproject.toml and the version its `>=` names."""
+    """Each dependency of a pyproject.toml (the `pdf` extra's too: CI installs it) and the
+    version its `>=` names."""
     bounds = {}
-    for requirement in tomllib.loads(pyproject)["project"]["dependencies"]:
+    project = tomllib.loads(pyproject)["project"]
+    extras = project.get("optional-dependencies", {}).get("pdf", [])
+    for requirement in [*project["dependencies"], *extras]:
         found = REQUIREMENT.fullmatch(requirement.strip())
         assert found, requirement
         lowest = [c.strip()[2:] for c in found[2].split(",") if c.strip().startswith(">=")]

@@ -84,9 +84,9 @@ def new(obj: Context, slug: str, name: str, kind: str, owner: str | None) -> Non
 
 def _add_commands() -> None:
     """The commands that live in their own modules (each imports its work when it runs)."""
-    from casebook.cli import edit, history, imports, report, serve, site
+    from casebook.cli import edit, history, imports, receipts, report, send, serve, site
 
-    for module in (report, site, edit, history, imports, serve):
+    for module in (report, site, edit, history, imports, send, receipts, serve):
         for command in module.COMMANDS:
             main.add_command(command)
 
