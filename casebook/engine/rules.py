@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from casebook.engine.delivery import delivery_of
 from casebook.engine.reasons import Clause, Reason, clause, for_scripts
 from casebook.engine.reasons import money as money
 from casebook.engine.situation import PromiseState, Situation, days
@@ -209,6 +210,9 @@ def ladder(s: Situation) -> Action | None:
         return Action(status="legal", action=NONE, due=None, rule=7,
                       why=(clause("legal", amount=amount, d0=d0, step=last.id,
                                   date=s.last_step_date),))
+    undelivered = _undelivered(s)
+    if undelivered is not None:
+        return undelivered
     step = steps[0] if last is None else steps[s.policy.rank(last.id) + 1]
     due = d0 + timedelta(days=step.after)
     why = [clause("ladder", amount=amount, d0=d0, step=step.id, after=step.after)]
@@ -221,6 +225,27 @@ def ladder(s: Situation) -> Action | None:
         return Action(status="overdue", action="call", due=due, rule=7, channel="phone",
                       why=(*why, *resumed, clause("ladder.call", d0=d0)))
     return _step_action(s, step, due, why, rule=7)
+
+
+def _undelivered(s: Situation) -> Action | None:
+    """7. The last step went by PEC and its receipts say it never reached the debtor (refused,
+    or a failed delivery, with no delivery after) → that step again by registered letter, due
+    the day of the failure: what counts in law is the delivery, not the sending."""
+    last = s.last_step
+    if last is None:
+        return None
+    sent = [e for e in s.steps_done if e.step == last.id]
+    latest = max(reversed(sent), key=lambda e: e.date) if sent else None  # the last of the day
+    if latest is None or latest.channel != "pec":
+        return None
+    failure = delivery_of(latest).failure
+    if failure is None or failure.day > s.today:
+        return None
+    due, resumed = after_a_dispute(s, failure.day)
+    why = clause("undelivered.why" if failure.reason else "undelivered", step=last.id,
+                 date=latest.date, failed=failure.day, why=failure.reason)
+    return Action(status="overdue", action=last.id, due=due, why=(why, *resumed), rule=7,
+                  channel="registered-letter", letter=last.letter)
 
 
 def current(s: Situation) -> Action:

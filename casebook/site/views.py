@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from casebook.engine.delivery import Delivery, delivery_of
 from casebook.engine.interest import CaseInterest
 from casebook.engine.rules import Action
 from casebook.engine.situation import Situation, covered
@@ -139,7 +140,9 @@ class LogView:
     step: str | None
     title: str
     note_html: str
-    is_contact: bool
+    is_contact: bool  # it reached the debtor: a contact, and not a PEC that was never delivered
+    #: a message sent with `casebook send`: sent, accepted, delivered or failed, and when
+    delivery: Delivery | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,8 +246,11 @@ def case_view(
 
 
 def _log_view(entry: LogEntry) -> LogView:
+    delivery = delivery_of(entry)
+    sent = delivery if delivery.message_id or delivery.receipts else None
     return LogView(date=entry.date, channel=entry.channel, step=entry.step, title=entry.title,
-                   note_html=render_markdown(entry.note), is_contact=entry.is_contact)
+                   note_html=render_markdown(entry.note),
+                   is_contact=entry.is_contact and delivery.failure is None, delivery=sent)
 
 
 def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
