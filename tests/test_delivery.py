@@ -117,3 +117,14 @@ def test_the_case_page_shows_sent_accepted_delivered(tmp_path: Path) -> None:
     shown = CliRunner().invoke(main, ["-C", str(root), "--today", "2026-11-20", "next"]).output
     assert ("la PEC del 10/11/2026 (diffida e messa in mora) non è stata consegnata "
             "(10/11/2026: casella piena): va inviata di nuovo per raccomandata A/R") in shown
+
+
+def test_the_dossier_shows_what_reached_the_debtor(tmp_path: Path) -> None:
+    more = "## 2026-11-12 registered-letter formal-notice — sent again\n"
+    root = book(tmp_path, "delivery failed 2026-11-10 10:32:05 +0100: casella piena", more)
+    for fmt in ("text", "html"):
+        result = CliRunner().invoke(main, ["-C", str(root), "--today", "2026-11-20", "letter",
+                                           "rossi", "dossier", "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert ("PEC inviata → accettata il 10/11/2026 alle 10:30:01 → non consegnata il "
+                "10/11/2026 alle 10:32:05 (casella piena)") in result.output
