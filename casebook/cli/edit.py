@@ -36,7 +36,8 @@ def _refusals() -> Iterator[None]:
         raise CasebookError(f"nothing was written: {refused.message}") from None
 
 
-def _write(opened: OpenCase, section: str, item: Any, insert: Callable[[str, Any], str]) -> None:
+def write_item(opened: OpenCase, section: str, item: Any,
+               insert: Callable[[str, Any], str]) -> None:
     """Insert `item`, check the result, replace the file; print the warnings it brings."""
     from casebook.atomic import write_atomic
     from casebook.read.casefile import read_case
@@ -92,7 +93,7 @@ def log(obj: Context, case_id: str, channel: str, step: str | None,
         if not note:
             raise CasebookError("aborted: the message is empty; nothing was written")
         entry = replace(entry, note=note)
-        _write(opened, "log", entry, edit.insert_log)
+        write_item(opened, "log", entry, edit.insert_log)
     click.echo(f"logged {edit.heading(entry).removeprefix('## ')} in {opened.relative}")
 
 
@@ -133,7 +134,7 @@ def pay(obj: Context, case_id: str, amount: str, invoice: str | None, day: str |
             reference=edit.one_line(reference, "the reference"))
         if not overpayment:
             edit.refuse_overpayment(opened.case, payment, opened.config)
-        _write(opened, "payments", payment, edit.insert_payment)
+        write_item(opened, "payments", payment, edit.insert_payment)
     paid = f" to invoice {payment.invoice}" if payment.invoice else ""
     click.echo(f"recorded a payment of {payment.amount:.2f} on {payment.date}{paid} "
                f"in {opened.relative}")
@@ -162,7 +163,7 @@ def promise(obj: Context, case_id: str, by: str, amount: str | None, day: str | 
                                f"was made ({made})")
         item = Promise(made=made, by=promised,
                             amount=None if amount is None else edit.parse_amount(amount))
-        _write(opened, "promises", item, edit.insert_promise)
+        write_item(opened, "promises", item, edit.insert_promise)
     what = "the overdue balance" if item.amount is None else f"{item.amount:.2f}"
     click.echo(f"recorded a promise made on {made} to pay {what} by {promised} "
                f"in {opened.relative}")
@@ -190,7 +191,7 @@ def dispute(obj: Context, case_id: str, invoice: str | None, reason: str,
             reason=edit.one_line(reason, "the reason"))
         if item.reason is None:
             raise edit.Refused("the reason must not be empty")
-        _write(opened, "disputes", item, edit.insert_dispute)
+        write_item(opened, "disputes", item, edit.insert_dispute)
     about = f"invoice {item.invoice}" if item.invoice else "the whole case"
     click.echo(f"recorded a dispute opened on {item.opened} about {about} "
                f"in {opened.relative}")

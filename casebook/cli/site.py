@@ -20,8 +20,11 @@ from casebook.cli.common import CASE, Context, os_error, shown
               help="Output folder (default: site/ in the casebook).")
 @click.option("--keep-going", is_flag=True,
               help="Build the valid cases and list the invalid files on the dashboard.")
+@click.option("--pdf", is_flag=True,
+              help="Write each letter as an A4 PDF beside its page too (needs the pdf extra: "
+                   "pip install 'casebook[pdf]'). watch and serve make no PDFs.")
 @click.pass_obj
-def build(obj: Context, out: Path | None, keep_going: bool) -> None:
+def build(obj: Context, out: Path | None, keep_going: bool, pdf: bool) -> None:
     """Render the dashboard, case pages, letters and exports into site/."""
     import jinja2
 
@@ -38,7 +41,8 @@ def build(obj: Context, out: Path | None, keep_going: bool) -> None:
                             "folder; move that file away or name another with --out")
     with _progress("Rendering") as progress:
         try:
-            result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress)
+            result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress,
+                          pdf=pdf)
         except BuildFailed as failed:
             for diagnostic in failed.diagnostics:
                 click.echo(diagnostic.format(), err=True)
@@ -97,8 +101,11 @@ class _progress:
 @click.argument("step", required=False)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
-@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "pdf"]), default="html",
+              show_default=True,
+              help="pdf: an A4 PDF, the same bytes for the same case and day (needs the pdf "
+                   "extra: pip install 'casebook[pdf]'); to stdout only when it is not a "
+                   "terminal.")
 @click.pass_obj
 def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: str) -> None:
     """Render one letter of CASE: STEP's letter (a ladder step or its alias, or a letter's
@@ -106,34 +113,22 @@ def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: 
     casebook), by default the next action's; one that does not fit the case is refused."""
     from casebook.atomic import write_atomic
     from casebook.errors import CasebookError
-    from casebook.history.commits import histories
-    from casebook.load.cases import checked_case
-    from casebook.site.letter_names import chosen_letter
-    from casebook.site.letters import require_fit
-    from casebook.site.pages import Renderer
-    from casebook.site.template_errors import is_template_error, template_message
+    from casebook.site.oneletter import pdf_of, ready_letter
 
-    config, case = checked_case(obj.root, case_id, obj.today)
-    history = {case.path: histories(obj.root).get(case.path, ())}
-    renderer = Renderer(obj.root, config, obj.today, history)
-    view = renderer.view(case, letters=())
-    policy = config.policy_for(case)
-    name = chosen_letter(step, view.action, view.letter, policy, obj.root, config.locale)
-    require_fit(view, name, policy)  # a letter that does not fit the case as it stands
-    try:
-        text = renderer.letter(view, name, "html" if fmt == "html" else "txt")
-    except Exception as exc:
-        if not is_template_error(exc):
-            raise
-        raise CasebookError(template_message(exc, obj.root)) from None
+    if fmt == "pdf" and out is None and sys.stdout.isatty():
+        raise CasebookError("a PDF is not for the terminal: use --out FILE "
+                            "(or redirect stdout to a file)")
+    ready = ready_letter(obj.root, case_id, step, obj.today)
+    text = ready.html if fmt == "html" else ready.text
+    data = pdf_of(ready, obj.today) if fmt == "pdf" else text.encode("utf-8")
     if out is None:
-        click.echo(text, nl=False)
-    else:
-        try:
-            write_atomic(out, text.encode("utf-8"))
-        except OSError as exc:
-            raise CasebookError(os_error(exc, f"cannot write {shown(out)}")) from None
-        click.echo(f"wrote {shown(out)}", err=True)
+        click.echo(data if fmt == "pdf" else text, nl=False)  # bytes go to the binary stream
+        return
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        raise CasebookError(os_error(exc, f"cannot write {shown(out)}")) from None
+    click.echo(f"wrote {shown(out)}", err=True)
 
 
 COMMANDS: tuple[click.Command, ...] = (build, letter)

@@ -4,7 +4,8 @@ The orchestrator: load → check → render each valid case → assemble the who
 swap. The site is built into a fresh folder beside the output and swapped in whole, so a failed
 or interrupted build leaves the last good site. A case whose file, config, templates, day and
 git history are unchanged is not rendered again: its pages are hard-linked from the previous
-site. Output is deterministic: the same input and day give the same bytes.
+site. Output is deterministic: the same input and day give the same bytes. With `pdf`, each
+letter's PDF is made beside its page, by the worker that renders the case.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from casebook.model import Case, Config
 from casebook.read.discover import template_dirs
 from casebook.site.assemble import write_site
 from casebook.site.pages import CaseOutput, Renderer
+from casebook.site.pdf import require_pdf
 from casebook.site.sitefolder import (
     PreviousIncomplete,
     build_lock,
@@ -90,24 +92,30 @@ def inputs_key(casebook: Casebook[Any], config_bytes: bytes | None) -> str:
 
 def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool = False,
           progress: Callable[[int, int], None] | None = None,
-          reuse_site: bool = True) -> BuildResult:
+          reuse_site: bool = True, pdf: bool = False) -> BuildResult:
     """Render the site into `out` (default `root/site`); raise BuildFailed on errors unless
     `keep_going`, in which case the invalid files are left out and listed on the dashboard.
+    With `pdf`, every letter gets its PDF beside it (PdfUnavailable, before anything is
+    written, when WeasyPrint cannot be loaded).
 
     With `reuse_site` (the default), a site built from the same inputs is left as it is and
     the result has no `state`; without it, the site is put together again (from the
     results of the last build, where they hold) and the result carries its state."""
+    if pdf:
+        require_pdf()
     out = (out or root / "site").resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with build_lock(out):
         clear_leftovers(out, trash_folder(root))
-        return _build(root, today, out, keep_going, progress, reuse_site)
+        return _build(root, today, out, keep_going, progress, reuse_site, pdf)
 
 
 def _build(root: Path, today: date, out: Path, keep_going: bool,
-           progress: Callable[[int, int], None] | None, reuse_site: bool) -> BuildResult:
+           progress: Callable[[int, int], None] | None, reuse_site: bool,
+           pdf: bool) -> BuildResult:
+    # a site with PDFs and one without differ in every case's files: neither reuses the other
     stamp = "|".join((today.isoformat(), templates_key(root), commits.head(root) or "-",
-                      f"keep-going={keep_going}"))
+                      f"keep-going={keep_going}", f"pdf={pdf}"))
     previous, previous_inputs, dirty = read_stamp(out)
     config, _, config_bytes = load_config(root)
     if previous == stamp and reuse_site and not dirty:  # the same day, templates and history
@@ -120,7 +128,7 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{os.getpid()}-", dir=out.parent))
     os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; a site is not
     try:
-        renderer = Renderer(root, config, today, commits.histories(root))
+        renderer = Renderer(root, config, today, commits.histories(root), pdf=pdf)
         renderer.prepare()  # compiled once, before the workers fork
         task = Task("build", stamp, partial(_render, renderer, staging))
         # cases updated in place since the last full build: their cached results are stale

@@ -7,7 +7,9 @@ same bytes.
 from __future__ import annotations
 
 import dataclasses
+import html as htmllib
 import os
+import re
 import shutil
 import urllib.parse
 from datetime import date
@@ -23,8 +25,15 @@ from casebook.load.assess import assess_case, urgency
 from casebook.model import Case, Config
 from casebook.site.dashboard import CaseRow, case_row
 from casebook.site.formats import export_fields
-from casebook.site.letters import EXTRA_LETTERS, LADDER_LETTERS, letter_context, letters_for
+from casebook.site.letters import (
+    EXTRA_LETTERS,
+    LADDER_LETTERS,
+    Letter,
+    letter_context,
+    letters_for,
+)
 from casebook.site.outputs import case_lines
+from casebook.site.pdf import letter_pdf, require_pdf
 from casebook.site.render import environment
 from casebook.site.totals import Totals
 from casebook.site.views import CaseView, LetterLink, case_view, source_name
@@ -42,13 +51,38 @@ class CaseOutput(NamedTuple):
     share: Totals  # its share of the dashboard's totals
 
 
+class LetterPages(NamedTuple):
+    """One letter of a case, rendered: what its template saw as `letter` (its channel, its
+    deadline, …), its printable page and its plain text."""
+
+    letter: Letter
+    html: str
+    text: str
+
+
+# the subject line of the letters' layout (`letters/_letter.html`), less its label
+_SUBJECT = re.compile(r'<p class="subject"><span class="label">[^<]*</span>(.*?)</p>', re.S)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def letter_subject(page: str) -> str | None:
+    """The subject of a letter's page as plain text, without "Oggetto:" or "Subject:"; None
+    when the page has no subject line (a template that replaces the layout)."""
+    found = _SUBJECT.search(page)
+    if found is None:
+        return None
+    return " ".join(htmllib.unescape(_TAG.sub("", found.group(1))).split()) or None
+
+
 class Renderer:
     """Renders the pages of single cases, in the process that builds the site and in the
-    workers forked from it (made, and its templates compiled, before they fork)."""
+    workers forked from it (made, and its templates compiled, before they fork). With `pdf`,
+    `write_case` writes each letter as a PDF too, and the case page links it."""
 
     def __init__(self, root: Path, config: Config, today: date,
-                 history: dict[str, tuple[Commit, ...]]) -> None:
+                 history: dict[str, tuple[Commit, ...]], *, pdf: bool = False) -> None:
         self.root, self.config, self.today, self.history = root, config, today, history
+        self.pdf = pdf
         self.interest = interest_context(config.interest, today)
         self.env = environment(root, config.locale, config.currency)
         self.text_env = environment(root, config.locale, config.currency, text=True)
@@ -74,9 +108,11 @@ class Renderer:
         if wanted:
             depth = case.id.count("/") + 1
             names = labels(self.config.locale)
+            folder = "../" * depth + f"letters/{case.id}/"
             view = dataclasses.replace(view, letters=tuple(
                 LetterLink(id=name, title=names.get(f"letter.{name}", name),
-                           href="../" * depth + f"letters/{case.id}/{name}.html")
+                           href=f"{folder}{name}.html",
+                           pdf=f"{folder}{name}.pdf" if self.pdf else None)
                 for name in wanted))
         return view, export_fields(assessment, interest)
 
@@ -99,13 +135,15 @@ class Renderer:
 
     def prepare(self) -> None:
         """Compile every template once, here, so the worker processes forked after this
-        inherit them instead of each compiling its own."""
+        inherit them instead of each compiling its own (and, making PDFs, WeasyPrint loaded)."""
         locale = self.config.locale
         for name in ("case.html", "_case_row.html", "_agenda_item.html"):
             self.env.get_template(name)
         for name in (*LADDER_LETTERS, *EXTRA_LETTERS):
             self.env.get_template(f"letters/{locale}/{name}.html")
             self.text_env.get_template(f"letters/{locale}/{name}.txt")
+        if self.pdf:
+            require_pdf()
 
     def case_page(self, view: CaseView) -> str:
         base = "../" * (view.id.count("/") + 1)
@@ -115,17 +153,38 @@ class Renderer:
     def letter(self, view: CaseView, name: str, fmt: str = "html") -> str:
         """A letter as a printable page ("html", which carries the plain text too, ready to
         copy into an e-mail or a PEC message) or as that plain text alone ("txt")."""
+        pages = self.letter_pages(view, name, page=fmt == "html")
+        return pages.html if fmt == "html" else pages.text
+
+    def letter_pages(self, view: CaseView, name: str, *, page: bool = True) -> LetterPages:
+        """A letter's context, its printable page and its plain text, from one rendering
+        (without `page`, the plain text alone: `html` is empty)."""
         base = "../" * (view.id.count("/") + 2)
+        letter = letter_context(view, name, self.config)
         context = {"case": view, "creditor": self.config.creditor, "today": self.today,
-                   "base": base, "letter": letter_context(view, name, self.config)}
+                   "base": base, "letter": letter}
         folder = f"letters/{self.config.locale}/{name}"
         text = self.text_env.get_template(f"{folder}.txt").render(context)
-        if fmt != "html":
-            return text
-        return self.env.get_template(f"{folder}.html").render(context, plain_text=text)
+        html = ""
+        if page:
+            html = self.env.get_template(f"{folder}.html").render(context, plain_text=text)
+        return LetterPages(letter=letter, html=html, text=text)
+
+    def subject(self, page: str, name: str) -> str:
+        """Letter `name`'s subject, read from its page; its title when the page has none."""
+        return letter_subject(page) or labels(self.config.locale).get(f"letter.{name}", name)
+
+    def make_pdf(self, page: str, name: str) -> bytes:
+        """A letter's page as a PDF: its subject for title, the creditor as author."""
+        return letter_pdf(page, self.today, title=self.subject(page, name),
+                          author=self.config.creditor.name)
 
     def render_case(self, case: Case) -> tuple[dict[str, str], CaseOutput]:
         """The case's files (path in the site → text) and what the whole-site files need."""
+        _, files, output = self._render(case)
+        return files, output
+
+    def _render(self, case: Case) -> tuple[CaseView, dict[str, str], CaseOutput]:
         view, export = self._assessed(case)
         files = {f"cases/{case.id}.html": self.case_page(view)}
         for link in view.letters:
@@ -139,7 +198,7 @@ class Renderer:
             lines=case_lines(export, view.reason, self.today, self.config),
             row_html=self._partial("_case_row.html", row).encode(),
             agenda_html=agenda.encode(), share=row.share())
-        return files, output
+        return view, files, output
 
     def _partial(self, name: str, row: CaseRow) -> str:
         """The case's row of the dashboard table or its agenda item, rendered here rather
@@ -147,10 +206,15 @@ class Renderer:
         return self.env.get_template(name).render(row=row, base="", today=self.today)
 
     def write_case(self, case: Case, out: Path) -> CaseOutput:
-        """Render the case into the site folder `out`."""
-        files, output = self.render_case(case)
+        """Render the case into the site folder `out`, with each letter's PDF beside its page
+        when the renderer makes PDFs."""
+        view, files, output = self._render(case)
         for name, text in files.items():
-            self._write(out / name, text)
+            self._write(out / name, text.encode("utf-8"))
+        for link in view.letters if self.pdf else ():
+            page = files[f"letters/{case.id}/{link.id}.html"]
+            self._write(out / "letters" / case.id / f"{link.id}.pdf",
+                        self.make_pdf(page, link.id))
         for name, path in self.sources(case).items():  # the e-invoices the letters enclose
             target = out / "letters" / case.id / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +224,7 @@ class Renderer:
                 shutil.copyfile(path, target)
         return output
 
-    def _write(self, path: Path, text: str) -> None:
+    def _write(self, path: Path, data: bytes) -> None:
         """A new file in the staging folder, written with bare system calls (Python's text
         file would add an fstat, a terminal check and a seek to each of many files)."""
         folder = path.parent
@@ -169,7 +233,7 @@ class Renderer:
             self._folders.add(folder)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
         try:
-            write_all(fd, text.encode("utf-8"))
+            write_all(fd, data)
         finally:
             os.close(fd)
 

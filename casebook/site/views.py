@@ -150,6 +150,7 @@ class LetterLink:
     id: str  # reminder | … | plan-confirmation | promise-confirmation | statement | dossier
     title: str
     href: str  # relative to the page that shows it
+    pdf: str | None = None  # its PDF beside it, relative like `href`: built with `build --pdf`
 
 
 @dataclass(frozen=True, kw_only=True)
