@@ -23,7 +23,7 @@ from casebook.imports import receipts_in
 from casebook.imports.receipts import NotReceipt, PecReceipt, normal_message_id, read_receipt
 from casebook.read.casefile import read_case
 from casebook.read.config import read_config
-from casebook.write import edit
+from casebook.write import edit, notes
 
 MID = "<20261120.rossi.formal-notice.1a2b3c4d@pec.example.it>"
 MID_LINE = f"Message-ID: {MID}"
@@ -422,12 +422,12 @@ NOTE_CASES = [
 @pytest.mark.parametrize(("text", "heading", "expected"), NOTE_CASES)
 def test_append_to_entry_puts_the_line_after_the_note(text: str, heading: int,
                                                       expected: str) -> None:
-    assert edit.append_to_entry(text, heading, "X") == expected
+    assert notes.append_to_entry(text, heading, "X") == expected
 
 
 def test_append_to_entry_refuses_a_line_that_is_no_heading() -> None:
     with pytest.raises(edit.Refused, match="line 14 is not the heading of a log entry"):
-        edit.append_to_entry(CASE, 14, "X")
+        notes.append_to_entry(CASE, 14, "X")
 
 
 def test_verify_appended_refuses_any_other_change() -> None:
@@ -435,12 +435,12 @@ def test_verify_appended_refuses_any_other_change() -> None:
     before = read_case("rossi", "cases/rossi.md", CASE.encode(), config)
     good = with_lines("delivered 2026-11-20 10:32:05 +0100")
     after = read_case("rossi", "cases/rossi.md", good.encode(), config)
-    assert edit.verify_appended(before, after, {1: ["delivered 2026-11-20 10:32:05 +0100"]}) \
+    assert notes.verify_appended(before, after, {1: ["delivered 2026-11-20 10:32:05 +0100"]}) \
         == []
     changed = good.replace("15 days", "10 days")
     wrong = read_case("rossi", "cases/rossi.md", changed.encode(), config)
     with pytest.raises(edit.Refused, match="would not read back"):
-        edit.verify_appended(before, wrong, {1: ["delivered 2026-11-20 10:32:05 +0100"]})
+        notes.verify_appended(before, wrong, {1: ["delivered 2026-11-20 10:32:05 +0100"]})
 
 
 def test_an_entry_that_moved_since_the_casebook_was_read_is_refused(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """What every command shares: the context, the DATE type, the CASE argument, how paths and system
-failures are shown, and whether colour may reach the screen.
+failures are shown, whether colour may reach the screen, and how one item is written into a case
+file (`write_item`: `log`, `pay`, `promise`, `dispute`, and `send --smtp`'s log entry).
 
 The command modules import this module and the library, never each other; `cli.main` adds their
 commands to the group. Nothing here does a command's work.
@@ -8,12 +9,16 @@ commands to the group. Nothing here does a command's work.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from casebook.load.cases import OpenCase
 
 
 @dataclass(frozen=True)
@@ -75,3 +80,31 @@ def os_error(exc: OSError, what: str = "cannot complete the command") -> str:
 def colour() -> bool | None:
     """None lets click decide (colour on a terminal only); NO_COLOR turns it off."""
     return False if os.environ.get("NO_COLOR") else None
+
+
+def write_item(opened: OpenCase, section: str, item: Any,
+               insert: Callable[[str, Any], str]) -> None:
+    """Insert `item`, check the result, replace the file; print the warnings it brings."""
+    from casebook.atomic import write_atomic
+    from casebook.errors import CasebookError
+    from casebook.read.casefile import read_case
+    from casebook.write import edit
+
+    text = opened.data.decode("utf-8")
+    data = insert(text, item).encode("utf-8")
+    after = read_case(opened.case.id, opened.relative, data, opened.config)
+    warnings = edit.verify(opened.parsed, after, section, item)
+    try:
+        current = opened.path.read_bytes()
+    except OSError as exc:
+        raise CasebookError(f"cannot read {opened.relative} again: {exc.strerror}") from None
+    if current != opened.data:
+        raise CasebookError(f"{opened.relative} changed on disk while casebook was working on "
+                            "it; nothing was written: run the command again")
+    try:
+        write_atomic(opened.path, data)
+    except OSError as exc:
+        raise CasebookError(f"cannot write {opened.relative}: {exc.strerror or exc}; "
+                            "it was left as it was") from None
+    for diagnostic in warnings:
+        click.echo(diagnostic.format(), err=True)

@@ -9,17 +9,16 @@ file as it was. `casebook.load.cases.open_case` finds and reads the case; `cli.m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
-from casebook.cli.common import CASE, Context
+from casebook.cli.common import CASE, Context, write_item
 from casebook.errors import CasebookError
 
 if TYPE_CHECKING:
-    from casebook.load.cases import OpenCase
     from casebook.model import LogEntry
 
 _DATE_HELP = "The day it happened, YYYY-MM-DD (default: today)."
@@ -34,33 +33,6 @@ def _refusals() -> Iterator[None]:
         yield
     except Refused as refused:
         raise CasebookError(f"nothing was written: {refused.message}") from None
-
-
-def write_item(opened: OpenCase, section: str, item: Any,
-               insert: Callable[[str, Any], str]) -> None:
-    """Insert `item`, check the result, replace the file; print the warnings it brings."""
-    from casebook.atomic import write_atomic
-    from casebook.read.casefile import read_case
-    from casebook.write import edit
-
-    text = opened.data.decode("utf-8")
-    data = insert(text, item).encode("utf-8")
-    after = read_case(opened.case.id, opened.relative, data, opened.config)
-    warnings = edit.verify(opened.parsed, after, section, item)
-    try:
-        current = opened.path.read_bytes()
-    except OSError as exc:
-        raise CasebookError(f"cannot read {opened.relative} again: {exc.strerror}") from None
-    if current != opened.data:
-        raise CasebookError(f"{opened.relative} changed on disk while casebook was working on "
-                            "it; nothing was written: run the command again")
-    try:
-        write_atomic(opened.path, data)
-    except OSError as exc:
-        raise CasebookError(f"cannot write {opened.relative}: {exc.strerror or exc}; "
-                            "it was left as it was") from None
-    for diagnostic in warnings:
-        click.echo(diagnostic.format(), err=True)
 
 
 @click.command()

@@ -6,7 +6,7 @@ picks the addresses (or refuses a letter that goes by post or by phone), `outbox
 the bytes and `outbox.smtp` submits them. This module reads the environment (the server's URL
 and password) and orders the steps so that nothing is logged unless the server accepted the
 message, and the log entry is checked before anything is sent. It writes the log entry through
-`cli.edit.write_item`, the path `casebook log` takes.
+`cli.common.write_item`, the path `casebook log` takes.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def _submit(server: Server, outgoing: Outgoing, data: bytes, relative: str) -> N
 
 def _log(opened: OpenCase, entry: LogEntry, outgoing: Outgoing) -> None:
     """Append the entry; the message is gone already, so a failure says how to log it."""
-    from casebook.cli.edit import write_item
+    from casebook.cli.common import write_item
     from casebook.errors import CasebookError
     from casebook.write import edit
 

@@ -4,9 +4,9 @@
 messages, the (Message-ID, entry) pairs of its log, and is cached per file like `next`'s work.
 `plan` finds for each receipt the one log entry whose note holds `Message-ID: <id>` and never
 guesses: a Message-ID no entry holds, or more than one, is listed. `apply` adds each receipt's
-line (`delivery.receipt_line`) at the end of that entry's note by `edit.append_to_entry`, leaves
+line (`delivery.receipt_line`) at the end of that entry's note by `notes.append_to_entry`, leaves
 out the receipts the note already holds (so the same receipts twice add nothing), reads the file
-back (`edit.verify_appended`), and writes every changed file once, atomically, unless it changed
+back (`notes.verify_appended`), and writes every changed file once, atomically, unless it changed
 on disk meanwhile. A dry run does all of that but the writing.
 
 It never reads the clock or the receipts' files; it reads and writes the case files it names.
@@ -26,7 +26,7 @@ from casebook.imports.receipts import NotReceipt, PecReceipt, normal_message_id
 from casebook.load.casebook import Task
 from casebook.model import Case, Config, LogEntry
 from casebook.read.casefile import Parsed, read_case
-from casebook.write import edit
+from casebook.write import notes
 from casebook.write.values import Refused
 
 
@@ -181,13 +181,13 @@ def _prepare(root: Path, config: Config, change: Change) -> _Prepared:
             if pec.receipt not in there:
                 there.add(pec.receipt)
                 added.setdefault(place.log_index, []).append(line)
-                text = edit.append_to_entry(text, place.line, line)
+                text = notes.append_to_entry(text, place.line, line)
     outcomes = [o for index in sorted(by_entry) for o in by_entry[index]]
     if not added:
         return _Prepared(before, before, outcomes, 0, [])
     data = text.encode("utf-8")
     after = read_case(change.case_id, change.path, data, config)
-    return _Prepared(before, data, outcomes, len(added), edit.verify_appended(old, after, added))
+    return _Prepared(before, data, outcomes, len(added), notes.verify_appended(old, after, added))
 
 
 def _entry_at(parsed: Parsed, place: Place) -> LogEntry:
