@@ -15,6 +15,7 @@ from typing import Literal, get_args
 
 DebtorKind = Literal["business", "consumer", "public"]
 InterestMethod = Literal["commercial", "legal", "none"]
+ClaimKind = Literal["ordinary", "periodic", "professional"]  # the prescription term, SPEC 10
 RatedMethod = Literal["commercial", "legal"]  # the methods with a rate table
 Imputation = Literal["capital-first", "interest-first"]
 
@@ -23,6 +24,7 @@ DEBTOR_KINDS: tuple[DebtorKind, ...] = get_args(DebtorKind)
 INTEREST_METHODS: tuple[InterestMethod, ...] = get_args(InterestMethod)
 RATED_METHODS: tuple[RatedMethod, ...] = get_args(RatedMethod)
 IMPUTATIONS: tuple[Imputation, ...] = get_args(Imputation)
+CLAIM_KINDS: tuple[ClaimKind, ...] = get_args(ClaimKind)
 
 CHANNELS: tuple[str, ...] = (
     "phone", "email", "pec", "letter", "registered-letter",
@@ -84,6 +86,7 @@ class Invoice:
     total: Decimal | None = None  # the document's total when it differs (withholding, split VAT)
     source: str | None = None  # the e-invoice file it came from, relative to the casebook root
     schedule: tuple[Instalment, ...] = ()  # the parts it is payable in, when more than one
+    claim: ClaimKind = "ordinary"  # its prescription term: 10, 5 or 3 years from its due date
     #: For the engine's parts of a scheduled invoice: the number of the invoice it is part of.
     #: Never read from a file (`casebook.engine.billing` makes parts).
     part_of: str | None = None
@@ -161,6 +164,17 @@ class Closed:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Court:
+    """The claim is in court from `filed` on: the ladder stops, prescription stops running."""
+
+    filed: dt.date
+    kind: str | None = None  # decreto-ingiuntivo, citazione, …
+    number: str | None = None  # "RG 1234/2027"
+    court: str | None = None  # "Tribunale di Bergamo"
+    pos: Pos = NOWHERE
+
+
+@dataclass(frozen=True, kw_only=True)
 class LogEntry:
     """One dated heading of the contact log and the Markdown note under it."""
 
@@ -191,6 +205,7 @@ class Case:
     plans: tuple[Plan, ...] = ()
     hold: Hold | None = None
     closed: Closed | None = None
+    court: Court | None = None
     policy: str | None = None
     notes: str = ""  # the Markdown before the first dated heading
     log: tuple[LogEntry, ...] = ()
@@ -220,6 +235,8 @@ class Policy:
     plan_fallback: str | None = "formal-notice"
     stalling_step: str | None = "formal-notice"
     direct_contact_before: str | None = "formal-notice"
+    prescription_warning: int | None = 90  # days before a claim prescribes: interrupt it
+    payment_acknowledges: bool = False  # a part payment restarts prescription (courts differ)
     _index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -256,6 +273,15 @@ class Creditor:
     email: str | None = None
     phone: str | None = None
     signature: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lawyer:
+    """The lawyer the dossier names (casebook.yml `lawyer:`)."""
+
+    name: str | None = None
+    pec: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -299,6 +325,7 @@ class InterestSettings:
 class Config:
     policy: Policy
     creditor: Creditor = Creditor()
+    lawyer: Lawyer | None = None
     locale: Literal["it", "en"] = "it"
     currency: str = "EUR"
     policies: Mapping[str, Policy] = field(default_factory=dict)

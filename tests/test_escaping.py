@@ -114,6 +114,7 @@ debtor: {{name: {q}}}
 invoices: [{{number: {json.dumps(p + " 2")}, date: 2026-07-01, due: 2026-07-31, amount: 50}}]
 hold: {{until: 2026-11-30, reason: {q}}}
 closed: {{date: 2026-11-01, reason: {q}}}
+court: {{filed: 2026-10-01, kind: {q}, number: {q}, court: {q}}}
 ---
 """
 
@@ -339,7 +340,7 @@ def test_every_field_reached_the_outputs() -> None:
         # error); test_import_fatturapa checks its link. part_of is made by the engine.
         "Debtor": set(DEBTOR) | {"kind"},
         "Invoice": {"number", "description", "source", "part_of"},
-        "Credit": {"number", "invoice"},
+        "Credit": {"number", "invoice"}, "Court": {"kind", "number", "court"},
         "Payment": {"invoice", "method", "reference"}, "Dispute": {"invoice", "reason"},
         "Hold": {"reason"}, "Closed": {"reason"}, "Creditor": set(CREDITOR),
         "LogEntry": {"channel", "step", "title", "note"},

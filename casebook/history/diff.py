@@ -155,6 +155,11 @@ PRESENTATIONS: Mapping[str, Presentation] = {
         lambda p, s: f"plan agreed {p.agreed}",
         lambda p, s: f"plan agreed {p.agreed}: {s(p.instalments)}"
                      + s.opt("; confirmed ", p.confirmed) + s.opt("; fallback ", p.fallback)),
+    "court": Presentation(
+        "court", lambda c: (),
+        lambda c, s: "court",
+        lambda c, s: f"court: filed {c.filed}" + s.opt(" ", c.kind) + s.opt(" ", c.number)
+                     + s.opt(", ", c.court)),
     "hold": Presentation(
         "hold", lambda h: (),
         lambda h, s: "hold",

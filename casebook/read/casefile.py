@@ -17,10 +17,12 @@ from yaml.nodes import Node
 
 from casebook.diagnostics import Diagnostic, Severity, did_you_mean
 from casebook.model import (
+    CLAIM_KINDS,
     DEBTOR_KINDS,
     Case,
     Closed,
     Config,
+    Court,
     Credit,
     Debtor,
     Dispute,
@@ -292,6 +294,19 @@ class _CaseReader:
         f = r.mapping(node, self.keys(Hold), what="hold", required=("until",))
         return None if f is None else Hold(**f, pos=f.pos)
 
+    def court(self, node: Node) -> Court | None:
+        r = self.r
+        f = r.mapping(node, self.keys(Court), what="court", required=("filed",))
+        return None if f is None else Court(**f, pos=f.pos)
+
+    def claim_kind(self, node: Node) -> str | None:
+        value = self.r.text(node)
+        if value is not None and value not in CLAIM_KINDS:
+            raise Invalid(node, f"claim must be {_either(CLAIM_KINDS)} (10, 5 or 3 years to "
+                          f"prescribe), found {value!r}{did_you_mean(value, CLAIM_KINDS)}",
+                          "value")
+        return value
+
     def closed(self, node: Node) -> Closed | None:
         r = self.r
         f = r.mapping(node, self.keys(Closed), what="closed", required=("date",))
@@ -341,7 +356,7 @@ SCHEMA: Mapping[type, Keys] = {
         "disputes": lambda n: r.sequence(n, c.dispute, what="disputes"),
         "promises": lambda n: r.sequence(n, c.promise, what="promises"),
         "plans": lambda n: r.sequence(n, c.plan, what="plans"),
-        "hold": c.hold, "closed": c.closed, "policy": c.policy_name,
+        "hold": c.hold, "closed": c.closed, "court": c.court, "policy": c.policy_name,
     },
     Debtor: lambda c, r: {
         "name": r.text, "kind": c.kind, "vat": r.text, "address": r.text, "pec": r.text,
@@ -352,6 +367,7 @@ SCHEMA: Mapping[type, Keys] = {
         "number": r.text, "date": r.date, "due": r.date, "amount": r.positive_money,
         "description": r.text, "total": r.positive_money, "source": c.source,
         "schedule": lambda n: r.sequence(n, c.instalment, what="schedule"),
+        "claim": c.claim_kind,
     },
     Credit: lambda c, r: {"number": r.text, "date": r.date, "amount": r.positive_money,
                           "invoice": r.text},
@@ -367,6 +383,7 @@ SCHEMA: Mapping[type, Keys] = {
     Instalment: lambda c, r: {"due": r.date, "amount": r.positive_money},
     Hold: lambda c, r: {"until": r.date, "reason": r.text},
     Closed: lambda c, r: {"date": r.date, "reason": r.text},
+    Court: lambda c, r: {"filed": r.date, "kind": r.text, "number": r.text, "court": r.text},
 }
 
 

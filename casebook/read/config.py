@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from yaml.nodes import Node
+from yaml.nodes import Node, ScalarNode
 
 from casebook.diagnostics import Diagnostic, did_you_mean
 from casebook.model import (
@@ -23,6 +23,7 @@ from casebook.model import (
     Config,
     Creditor,
     InterestSettings,
+    Lawyer,
     Policy,
     Pos,
     RateRow,
@@ -103,7 +104,13 @@ class _Schema:
             "policy": self.policy,
             "policies": self.policies,
             "interest": self.interest,
+            "lawyer": self.lawyer,
         }, what="casebook.yml")
+
+    def lawyer(self, node: Node) -> Lawyer | None:
+        r = self.r
+        f = r.mapping(node, dict.fromkeys(("name", "pec", "address"), r.text), what="lawyer")
+        return None if f is None else Lawyer(**f)
 
     def creditor(self, node: Node) -> Creditor | None:
         r = self.r
@@ -117,6 +124,13 @@ class _Schema:
             raise Invalid(node, f"{what} must be one of {', '.join(choices)}, found {value!r}"
                           f"{did_you_mean(value, choices)}", "value")
         return value
+
+    def boolean(self, node: Node) -> bool:
+        """`true` or `false` (YAML 1.2: `yes`, `on` and the rest are words)."""
+        value = self.r.scalar(node, "true or false")
+        if value not in ("true", "false") or (isinstance(node, ScalarNode) and node.style):
+            raise Invalid(node, f"this must be true or false, found {value!r}", "value")
+        return value == "true"
 
     def nullable(self, read: Callable[[Node], Any]) -> Callable[[Node], Any]:
         def read_or_off(node: Node) -> Any:
@@ -134,6 +148,8 @@ class _Schema:
             "plan_fallback": self.nullable(r.text),
             "stalling_step": self.nullable(r.text),
             "direct_contact_before": self.nullable(r.text),
+            "prescription_warning": self.nullable(r.integer),
+            "payment_acknowledges": self.boolean,
         }, what="the policy")
 
     def policies(self, node: Node) -> dict[str, Fields]:
@@ -206,6 +222,7 @@ def _merge(defaults: Fields, user: Fields, reader: Reader) -> Config:
     interest = {**defaults["interest"], **user.get("interest", {})}
     return Config(
         creditor=user.get("creditor", Creditor()),
+        lawyer=user.get("lawyer"),
         locale=user.get("locale", defaults["locale"]),
         currency=user.get("currency", defaults["currency"]),
         policy=policy,

@@ -70,10 +70,12 @@ NOT_EXPORTED: Mapping[str, str] = {
     "Invoice.description": _ON_THE_PAGE,
     "Debtor.iban": _ON_THE_PAGE, "Invoice.total": _ON_THE_PAGE, "Invoice.source": _ON_THE_PAGE,
     "Credit.number": _ON_THE_PAGE,
+    "Court.kind": _ON_THE_PAGE, "Court.number": _ON_THE_PAGE, "Court.court": _ON_THE_PAGE,
     "Invoice.part_of": "a part's number names its invoice ('number (k/n)')",
     **dict.fromkeys((
         "Case.payments", "Payment.date", "Payment.amount", "Payment.invoice",
         "Case.credits", "Credit.date", "Credit.amount", "Credit.invoice",
+        "Case.court", "Court.filed", "Invoice.claim",
         "Case.disputes", "Dispute.opened", "Dispute.invoice", "Dispute.resolved",
         "Case.promises", "Promise.made", "Promise.by", "Promise.amount",
         "Case.plans", "Plan.agreed", "Plan.instalments", "Plan.confirmed", "Plan.fallback",
