@@ -276,11 +276,15 @@ def case_interest(
     payments: Sequence[Payment],
     kind: DebtorKind,
     context: InterestContext,
+    court_filed: date | None = None,
 ) -> CaseInterest:
-    """Interest, compensation and claim of one debtor's invoices at `context.until`."""
+    """Interest, compensation and claim of one debtor's invoices at `context.until`; from
+    `court_filed` on, at the method the law gives a claim in court (its own segments)."""
     method = context.method_for(kind)
     rows = context.rates(method)
     interest_to = context.interest_to_for(method)
+    if court_filed is not None and court_filed <= context.until:
+        rows, interest_to = _in_court(context, kind, method, rows, interest_to, court_filed)
     ledgers = [
         _Ledger(
             invoice=invoice,
@@ -304,7 +308,25 @@ def case_interest(
 
 def interest_for_case(case: Case, context: InterestContext) -> CaseInterest:
     bills = billed(case.invoices, case.credits, context.until)
-    return case_interest(bills, case.payments, case.debtor.kind, context)
+    filed = case.court.filed if case.court is not None else None
+    return case_interest(bills, case.payments, case.debtor.kind, context, filed)
+
+
+def _in_court(context: InterestContext, kind: DebtorKind, method: InterestMethod,
+              rows: tuple[RateRow, ...], interest_to: date,
+              filed: date) -> tuple[tuple[RateRow, ...], date]:
+    """The rows of `method` before the filing, then those of the method the law gives from it
+    (Italy: a consumer's legal rate becomes the commercial one, art. 1284 c. 4 c.c.), and the
+    day both are known to."""
+    after = context.law.method_in_court(kind, method)
+    if after == method:
+        return rows, interest_to
+    later = context.rates(after)
+    in_force = [row for row in later if row.start <= filed][-1:]
+    switched = (*(row for row in rows if row.start < filed),
+                *(replace(row, start=filed) for row in in_force),
+                *(row for row in later if row.start > filed))
+    return switched, min(interest_to, context.interest_to_for(after))
 
 
 def _result(

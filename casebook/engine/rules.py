@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from casebook.engine.delivery import delivery_of
+from casebook.engine.prescription import FORMAL_NOTICE, earliest, warning_day
 from casebook.engine.reasons import Clause, Reason, clause, for_scripts
 from casebook.engine.reasons import money as money
 from casebook.engine.situation import PromiseState, Situation, days
@@ -74,6 +75,47 @@ def settled(s: Situation) -> Action | None:
     return Action(status="settled", action="close", due=last, rule=2,
                   why=(clause("settled.one" if count == 1 else "settled.many", count=count,
                               total=total, last=last),))
+
+
+# -- SPEC 10's two rules, which stand between rules 2 and 3 ---------------------------------
+
+
+def in_court(s: Situation) -> Action | None:
+    """10. The claim is in court (`court.filed` ≤ T) → no action (court): the ladder stops."""
+    c = s.case.court
+    if c is None or c.filed > s.today:
+        return None
+    detail = ", ".join(part for part in (c.kind, c.number, c.court) if part)
+    return Action(status="court", action=NONE, due=None, rule=10,
+                  why=(clause("court.detail" if detail else "court", filed=c.filed,
+                              detail=detail),))
+
+
+def prescription(s: Situation) -> Action | None:
+    """10. A claim that prescribes within `prescription_warning` days → interrupt-prescription,
+    due that many days before, by the formal notice's channel and letter (even on hold or
+    under a plan)."""
+    days = s.policy.prescription_warning
+    step_id = s.policy.resolve(FORMAL_NOTICE)
+    if days is None or step_id is None:
+        return None
+    running = tuple(c for c in s.claims if not c.prescribed(s.today))
+    first = earliest(running)
+    if first is None or first.prescribes is None:
+        return None
+    due = warning_day(first.prescribes, days)
+    if due > s.today:
+        return None
+    step = s.policy.step(step_id)
+    last = first.last_act
+    if last is None:
+        why = clause("prescription", invoice=first.invoice.number, years=first.years,
+                     prescribes=first.prescribes, due=first.invoice.due)
+    else:
+        why = clause(f"prescription.{last.what}", invoice=first.invoice.number,
+                     years=first.years, prescribes=first.prescribes, date=last.day)
+    return Action(status="overdue", action="interrupt-prescription", due=due, why=(why,),
+                  rule=10, channel=real_channel(step.channel, s.case.debtor), letter=step.letter)
 
 
 def on_hold(s: Situation) -> Action | None:
@@ -249,7 +291,14 @@ def _undelivered(s: Situation) -> Action | None:
 
 
 def current(s: Situation) -> Action:
-    """8. Otherwise no action (current); the reason names the next due date."""
+    """8. Otherwise no action (current); the reason names the next due date, or the claim
+    prescribed that is never demanded from a consumer."""
+    barred = [c for c in s.claims if c.invoice.number in s.prescribed]
+    if s.case.debtor.kind == "consumer" and barred:
+        first = barred[0]
+        return Action(status="current", action=NONE, due=None, rule=8,
+                      why=(clause("prescribed.consumer", invoice=first.invoice.number,
+                                  prescribes=first.prescribes),))
     upcoming = sorted((i for i in s.invoices if s.residual(i) > 0), key=lambda i: i.due)
     if upcoming:
         first = upcoming[0]
@@ -261,7 +310,7 @@ def current(s: Situation) -> Action:
 
 
 RULES: tuple[Callable[[Situation], Action | None], ...] = (
-    closed, settled, on_hold, disputed, payment_plan, promises, ladder,
+    closed, settled, in_court, prescription, on_hold, disputed, payment_plan, promises, ladder,
 )
 
 

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from casebook.engine.allocation import Allocation, allocate
 from casebook.engine.billing import billed
+from casebook.engine.prescription import ClaimTerm, claim_terms
 from casebook.model import (
     DIRECT_CHANNELS,
     Case,
@@ -149,8 +150,22 @@ class Situation:
         return max(resolved) + timedelta(days=1) if resolved else None
 
     @cached_property
+    def claims(self) -> tuple[ClaimTerm, ...]:
+        """Each open claim and when it prescribes (SPEC 10)."""
+        return claim_terms(self.case, self.today, self.policy.payment_acknowledges)
+
+    @cached_property
+    def prescribed(self) -> frozenset[str]:
+        """The engine numbers of the open claims prescribed on the day."""
+        return frozenset(c.invoice.number for c in self.claims if c.prescribed(self.today))
+
+    @cached_property
     def dunnable(self) -> tuple[Invoice, ...]:
-        return tuple(i for i in self.overdue if not covered(i, self.open_disputes))
+        """Overdue, not disputed, and — from a consumer — not prescribed: a prescribed debt is
+        never demanded from a consumer (Codice del consumo arts. 24–25)."""
+        barred = self.prescribed if self.case.debtor.kind == "consumer" else frozenset()
+        return tuple(i for i in self.overdue
+                     if not covered(i, self.open_disputes) and i.number not in barred)
 
     @cached_property
     def dunnable_amount(self) -> Decimal:
@@ -175,8 +190,9 @@ class Situation:
         """Log entries recording a step, dated on or after d0 (earlier ones are settled)."""
         if self.d0 is None:
             return ()
-        d0 = self.d0
-        return tuple(e for e in self.log if e.step is not None and e.date >= d0)
+        d0, ladder = self.d0, self.policy.resolve
+        return tuple(e for e in self.log
+                     if e.step is not None and e.date >= d0 and ladder(e.step) is not None)
 
     @cached_property
     def last_step(self) -> Step | None:
@@ -195,8 +211,9 @@ class Situation:
     def step_logged_since(self, step_id: str, since: date) -> bool:
         """A step at or above `step_id` is logged on or after `since`."""
         floor = self.policy.rank(step_id)
-        return any(e.step is not None and e.date >= since and self.policy.rank(e.step) >= floor
-                   for e in self.log)
+        return any(e.step is not None and e.date >= since
+                   and self.policy.resolve(e.step) is not None
+                   and self.policy.rank(e.step) >= floor for e in self.log)
 
     def contact_since(self, since: date, channels: frozenset[str] | None = None) -> bool:
         """A contact (any channel but `note`, or one of `channels`) logged on or after `since`."""

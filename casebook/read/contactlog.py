@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 _WORD = re.compile(r"\s*(\S+)")
 _SEPARATOR = re.compile(r"\s*(?:—|–|-|:)?\s*")
 _CHANNEL_WORDS = (*CHANNELS, *CHANNEL_ALIASES)
+#: Steps a log entry may record besides the ladder's: the debtor's written acknowledgement of
+#: the debt (riconoscimento, art. 2944 c.c.), which restarts prescription (SPEC 10).
+OUTSIDE_THE_LADDER = {"acknowledgement": "acknowledgement", "riconoscimento": "acknowledgement"}
 
 
 @lru_cache(maxsize=1)
@@ -168,7 +171,7 @@ def _read_heading(
     match = _WORD.match(content, cursor)
     if match is not None:
         word = match.group(1).rstrip(":")
-        step = policy.resolve(word)
+        step = policy.resolve(word) or OUTSIDE_THE_LADDER.get(word.lower())
         if step is not None:
             cursor = match.end()
         elif _looks_like_step(word, policy):

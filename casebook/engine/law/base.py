@@ -62,6 +62,9 @@ class Law:
     tables: tuple[RateTable, ...]
     compensation: Callable[[DebtorKind, InterestMethod], Decimal]  # per invoice paid late
     shipped: Callable[[], Shipped]  # the rows shipped with casebook, one tuple per table
+    #: the method a kind's interest runs at once the claim is in court, where the law changes
+    #: it: (kind, method before, method from the filing)
+    in_court: tuple[tuple[DebtorKind, InterestMethod, InterestMethod], ...] = ()
 
     def method_for(self, kind: DebtorKind) -> InterestMethod:
         """The method the law gives `kind` when casebook.yml does not choose one."""
@@ -73,6 +76,13 @@ class Law:
             if table.method == method:
                 return table
         raise KeyError(f"the law of {self.code!r} has no {method} rate table")
+
+    def method_in_court(self, kind: DebtorKind, method: InterestMethod) -> InterestMethod:
+        """The method from the day the claim is filed in court (the same unless the law says)."""
+        for who, before, after in self.in_court:
+            if who == kind and before == method:
+                return after
+        return method
 
     def offers(self, method: InterestMethod) -> bool:
         """Whether interest can be computed at `method` under this law (`none` always can)."""

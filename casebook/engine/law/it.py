@@ -62,4 +62,6 @@ ITALY = Law(
     tables=(COMMERCIAL, LEGAL),
     compensation=compensation,
     shipped=shipped_rates,
+    # art. 1284 c. 4 c.c.: from the filing, a consumer's legal rate becomes D.Lgs. 231/2002's
+    in_court=(("consumer", "legal", "commercial"),),
 )
