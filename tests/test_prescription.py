@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,28 @@ def test_a_consumer_in_court_moves_to_the_commercial_rate_from_the_filing() -> N
         (date(2026, 3, 1), date(2026, 6, 30), 122, D("10.15"), D("33.93")),
     ]
     assert result.interest == D("36.52") and result.compensation == D("0")
+
+
+def test_validate_warns_of_a_consumer_claim_prescribed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from casebook.cli.main import main
+
+    root = tmp_path / "book"
+    (root / "cases").mkdir(parents=True)
+    (root / "cases" / "rossi.md").write_text("""---
+debtor: {name: Mario Rossi, kind: consumer}
+invoices:
+  - {number: "7", date: 2019-01-31, due: 2019-01-31, amount: 100.00, claim: professional}
+  - {number: "8", date: 2020-06-30, due: 2020-06-30, amount: 100.00, claim: professional}
+---
+## 2022-02-15 letter acknowledgement — he wrote that he owes both
+""")
+    result = CliRunner().invoke(main, ["-C", str(root), "--today", "2022-03-01", "validate"])
+    assert result.output.splitlines()[0] == (
+        "cases/rossi.md:4:5: warning: invoice 7 of this consumer prescribed on 2022-01-31 "
+        "(3 years from 2019-01-31): casebook never demands it; close the case, or record what "
+        "interrupted prescription (a delivered formal notice, a written acknowledgement)")
+    assert "invoice 8" not in result.output  # restarted by the acknowledgement: 2025-02-15
+    earlier = CliRunner().invoke(main, ["-C", str(root), "--today", "2022-01-31", "validate"])
+    assert "prescribed" not in earlier.output

@@ -295,10 +295,9 @@ def current(s: Situation) -> Action:
     prescribed that is never demanded from a consumer."""
     barred = [c for c in s.claims if c.invoice.number in s.prescribed]
     if s.case.debtor.kind == "consumer" and barred:
-        first = barred[0]
         return Action(status="current", action=NONE, due=None, rule=8,
-                      why=(clause("prescribed.consumer", invoice=first.invoice.number,
-                                  prescribes=first.prescribes),))
+                      why=(clause("prescribed.consumer", invoice=barred[0].invoice.number,
+                                  prescribes=barred[0].prescribes),))
     upcoming = sorted((i for i in s.invoices if s.residual(i) > 0), key=lambda i: i.due)
     if upcoming:
         first = upcoming[0]

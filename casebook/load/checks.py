@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from casebook.diagnostics import Diagnostic, Severity
+from casebook.engine.prescription import add_years
 from casebook.load.casebook import Casebook
 from casebook.load.files import FileSummary
 from casebook.read.config import CONFIG_NAME
@@ -91,7 +92,30 @@ def templates_inside(casebook: Casebook[Any], today: date) -> Iterator[Diagnosti
                          "is ignored and the shipped templates are used")
 
 
-SUMMARY_CHECKS: tuple[SummaryCheck, ...] = (future_facts,)
+def prescribed_consumer(summary: FileSummary, today: date) -> Iterator[Diagnostic]:
+    """A consumer's claim prescribed by the day is never demanded (Codice del consumo arts.
+    24–25): say so, so that the case is closed or what interrupted it is recorded."""
+    if not summary.consumer_claims or (summary.filed is not None
+                                       and summary.filed <= today.toordinal()):
+        return
+    acts = [day for day in summary.interruptions if day <= today.toordinal()]
+    for number, line, col, due, years in summary.consumer_claims:
+        start, end = date.fromordinal(due), add_years(date.fromordinal(due), years)
+        for day in acts:
+            if day > end.toordinal():
+                break
+            if day > start.toordinal():
+                start = date.fromordinal(day)
+                end = add_years(start, years)
+        if today > end:
+            yield Diagnostic(summary.path, line, col, Severity.WARNING, "prescribed",
+                             f"invoice {number} of this consumer prescribed on {end} ({years} "
+                             f"years from {start}): casebook never demands it; close the case, "
+                             "or record what interrupted prescription (a delivered formal "
+                             "notice, a written acknowledgement)")
+
+
+SUMMARY_CHECKS: tuple[SummaryCheck, ...] = (future_facts, prescribed_consumer)
 CASEBOOK_CHECKS: tuple[CasebookCheck, ...] = (unique_invoice_numbers, unique_credit_numbers,
                                                sources_exist, rate_coverage, templates_inside)
 

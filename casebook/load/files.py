@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from casebook.diagnostics import Diagnostic, Severity
+from casebook.engine.prescription import acts, claim_terms
 from casebook.model import Case, Config, Pos
 from casebook.read.casefile import Parsed, read_case, too_large
 from casebook.read.discover import case_id, id_problem
@@ -29,6 +30,11 @@ class FileSummary(NamedTuple):
     valid: bool  # the file parsed into a case
     credits: tuple[tuple[str, int, int], ...] = ()  # credit-note number, line, column
     sources: tuple[tuple[str, int, int], ...] = ()  # an invoice's source file, line, column
+    #: a consumer's open claims (number, line, column, due ordinal, years), the ordinals of the
+    #: acts that interrupt prescription, and the court filing's: `checks.prescribed_consumer`
+    consumer_claims: tuple[tuple[str, int, int, int, int], ...] = ()
+    interruptions: tuple[int, ...] = ()
+    filed: int | None = None
 
 
 def parse_file(relative: str, data: bytes | int, config: Config) -> Parsed:
@@ -62,7 +68,23 @@ def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:
         valid=True,
         credits=tuple((c.number, c.pos.line, c.pos.col) for c in case.credits),
         sources=tuple((i.source, i.pos.line, i.pos.col) for i in case.invoices if i.source),
+        **(_consumer_claims(case) if case.debtor.kind == "consumer" else {}),
     )
+
+
+_EVER = date(9000, 1, 1)  # every fact of the file counts: the check picks the day's acts
+
+
+def _consumer_claims(case: Case) -> dict[str, Any]:
+    """What the day's check needs to tell a consumer's prescribed claim (part payments are not
+    counted as acknowledgements here: the policy may say otherwise, and a warning errs early)."""
+    claims = claim_terms(case, _EVER)
+    return {
+        "consumer_claims": tuple((c.invoice.number, c.invoice.pos.line, c.invoice.pos.col,
+                                  c.invoice.due.toordinal(), c.years) for c in claims),
+        "interruptions": tuple(a.day.toordinal() for a in acts(case, _EVER, False)),
+        "filed": case.court.filed.toordinal() if case.court is not None else None,
+    }
 
 
 def dated_facts(case: Case) -> list[tuple[str, date, Pos]]:
