@@ -21,8 +21,10 @@ It reads only the facts of a day and never the clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from casebook.engine.allocation import allocate
 from casebook.engine.billing import billed
@@ -84,11 +86,17 @@ def acts(case: Case, today: date, payment_acknowledges: bool) -> tuple[Act, ...]
     return tuple(sorted(found, key=lambda act: act.day))
 
 
-def claim_terms(case: Case, today: date, payment_acknowledges: bool = False
+def claim_terms(case: Case, today: date, payment_acknowledges: bool = False,
+                known: tuple[Sequence[Invoice], Mapping[str, Decimal]] | None = None
                 ) -> tuple[ClaimTerm, ...]:
-    """Every claim with something left to pay on the day, in the engine's order."""
-    bills = tuple(b for b in billed(case.invoices, case.credits, today) if b.date <= today)
-    residual = allocate(bills, case.payments, today).residual
+    """Every claim with something left to pay on the day, in the engine's order; `known`: the
+    day's bills and residuals when the caller has them already (`Situation`)."""
+    if known is None:
+        bills: Sequence[Invoice] = tuple(
+            b for b in billed(case.invoices, case.credits, today) if b.date <= today)
+        residual: Mapping[str, Decimal] = allocate(bills, case.payments, today).residual
+    else:
+        bills, residual = known
     interrupting = acts(case, today, payment_acknowledges)
     court = case.court if case.court is not None and case.court.filed <= today else None
     found = []

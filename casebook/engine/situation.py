@@ -152,7 +152,8 @@ class Situation:
     @cached_property
     def claims(self) -> tuple[ClaimTerm, ...]:
         """Each open claim and when it prescribes (SPEC 10)."""
-        return claim_terms(self.case, self.today, self.policy.payment_acknowledges)
+        return claim_terms(self.case, self.today, self.policy.payment_acknowledges,
+                           (self.invoices, self.allocation.residual))
 
     @cached_property
     def prescribed(self) -> frozenset[str]:
