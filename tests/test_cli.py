@@ -173,7 +173,7 @@ def test_next_json(book: Path) -> None:
         "case": "rossi", "debtor": "Rossi S.r.l.", "status": "overdue",
         "action": "written-reminder", "due": "2026-09-08", "channel": "email",
         "letter": "written-reminder", "balance": "1220.00", "overdue": "1220.00",
-        "days_overdue": 112,
+        "days_overdue": 112, "prescribes": "2036-07-31",
         "reason": "1,220.00 overdue since 2026-07-31: written-reminder is due 20 days after "
                   "2026-07-31, and 7 days after reminder on 2026-09-01",
     }
@@ -237,7 +237,7 @@ def test_export_json_csv_ics(book: Path) -> None:
     assert row["claim"] == "1260.00" and row["interest_to"] == "2026-06-30"
     assert row["invoices"] == [{"number": "2026/1", "date": "2026-07-01", "due": "2026-07-31",
                                 "amount": "1220.00", "residual": "1220.00",
-                                "interest": "0.00"}]
+                                "interest": "0.00", "prescribes": "2036-07-31"}]
     lines = run(book, "export", "--format", "csv")[1].split("\r\n")
     assert lines[0].startswith("case,debtor,kind,owner,status,action,due")
     assert lines[1].startswith("rossi,Rossi S.r.l.,business,,overdue,written-reminder,2026-09-08")

@@ -30,6 +30,7 @@ OLD_COLUMNS = [
     "reason",
 ]
 NEW_COLUMNS = ["address", "pec", "email", "phone"]
+LATER_COLUMNS = ["prescribes"]  # SPEC 10: the earliest prescription date, after the contacts
 MONEY = ["balance", "overdue", "interest", "compensation", "claim"]
 
 
@@ -50,18 +51,19 @@ def rows(data: bytes, delimiter: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def test_the_default_csv_gains_only_the_contact_columns_at_the_end(book: Path) -> None:
+def test_the_default_csv_gains_columns_only_at_the_end(book: Path) -> None:
     code, data = export(book)
     assert code == 0
     assert not data.startswith(b"\xef\xbb\xbf")
     header = data.split(b"\r\n", 1)[0].decode()
-    assert header.split(",") == OLD_COLUMNS + NEW_COLUMNS
+    assert header.split(",") == OLD_COLUMNS + NEW_COLUMNS + LATER_COLUMNS
     bianchi, rossi = rows(data, ",")
     assert rossi["address"] == "Via Roma 1, 24121 Bergamo BG"
     assert (rossi["pec"], rossi["email"], rossi["phone"]) == (
         "rossi@pec.example.it", "amministrazione@rossi.example.it", "035 000000")
     assert [bianchi[c] for c in NEW_COLUMNS] == ["", "", "", ""]
     assert rossi["balance"] == "1220.00" and rossi["due"] == "2026-09-08"
+    assert rossi["prescribes"] == "2036-07-31"
 
 
 def test_excel_it_has_a_bom_semicolons_and_a_decimal_comma(book: Path) -> None:
@@ -71,9 +73,9 @@ def test_excel_it_has_a_bom_semicolons_and_a_decimal_comma(book: Path) -> None:
     assert b"\r\n" in data
     default = rows(export(book)[1], ",")
     excel = rows(data[3:], ";")
-    assert list(excel[0]) == OLD_COLUMNS + NEW_COLUMNS
+    assert list(excel[0]) == OLD_COLUMNS + NEW_COLUMNS + LATER_COLUMNS
     for plain, italian in zip(default, excel, strict=True):
-        for column in OLD_COLUMNS + NEW_COLUMNS:
+        for column in OLD_COLUMNS + NEW_COLUMNS + LATER_COLUMNS:
             expected = plain[column].replace(".", ",") if column in MONEY else plain[column]
             assert italian[column] == expected, column
     assert excel[1]["balance"] == "1220,00" and excel[1]["claim"] != ""

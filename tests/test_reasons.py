@@ -262,10 +262,12 @@ def test_the_calendar_speaks_the_locale(book: tuple[Path, str]) -> None:
     (event,) = icalendar.Calendar.from_ical(text.encode()).walk("VEVENT")
     if said == ITALIAN:
         assert str(event["SUMMARY"]) == "Sollecito scritto (E-mail): Rossi S.r.l."
-        assert str(event["DESCRIPTION"]) == f"{said} (scaduto 2.916,00{NBSP}€, stato: Scaduto)"
+        assert str(event["DESCRIPTION"]) == (f"{said} (scaduto 2.916,00{NBSP}€, stato: Scaduto; "
+                                             "prescrizione: 09/08/2036)")
     else:
         assert str(event["SUMMARY"]) == "Written reminder (E-mail): Rossi S.r.l."
-        assert str(event["DESCRIPTION"]) == f"{said} (overdue €2,916.00, status: Overdue)"
+        assert str(event["DESCRIPTION"]) == (f"{said} (overdue €2,916.00, status: Overdue; "
+                                             "prescription: 09/08/2036)")
 
 
 @pytest.mark.parametrize(("locale", "title"), [("it", "pratica aperta"),

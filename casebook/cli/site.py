@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from casebook.cli.common import CASE, Context, os_error, shown
+
+if TYPE_CHECKING:
+    from casebook.site.oneletter import ReadyLetter
 
 
 @click.command()
@@ -101,11 +104,13 @@ class _progress:
 @click.argument("step", required=False)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
-@click.option("--format", "fmt", type=click.Choice(["html", "text", "pdf"]), default="html",
-              show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["html", "text", "pdf", "zip"]),
+              default="html", show_default=True,
               help="pdf: an A4 PDF, the same bytes for the same case and day (needs the pdf "
-                   "extra: pip install 'casebook[pdf]'); to stdout only when it is not a "
-                   "terminal.")
+                   "extra: pip install 'casebook[pdf]'); zip (the dossier only): the lawyer's "
+                   "file, with the dossier, the interest statement, the e-invoices, the letters "
+                   "sent and their PEC receipts, and an index. Both go to stdout only when it "
+                   "is not a terminal.")
 @click.pass_obj
 def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: str) -> None:
     """Render one letter of CASE: STEP's letter (a ladder step or its alias, or a letter's
@@ -115,20 +120,42 @@ def letter(obj: Context, case_id: str, step: str | None, out: Path | None, fmt: 
     from casebook.errors import CasebookError
     from casebook.site.oneletter import pdf_of, ready_letter
 
-    if fmt == "pdf" and out is None and sys.stdout.isatty():
-        raise CasebookError("a PDF is not for the terminal: use --out FILE "
+    binary = fmt in ("pdf", "zip")
+    if binary and out is None and sys.stdout.isatty():
+        what = "a PDF" if fmt == "pdf" else "a zip"
+        raise CasebookError(f"{what} is not for the terminal: use --out FILE "
                             "(or redirect stdout to a file)")
     ready = ready_letter(obj.root, case_id, step, obj.today)
     text = ready.html if fmt == "html" else ready.text
-    data = pdf_of(ready, obj.today) if fmt == "pdf" else text.encode("utf-8")
+    if fmt == "zip":
+        data = _lawyers_file(obj, ready)
+    else:
+        data = pdf_of(ready, obj.today) if fmt == "pdf" else text.encode("utf-8")
     if out is None:
-        click.echo(data if fmt == "pdf" else text, nl=False)  # bytes go to the binary stream
+        click.echo(data if binary else text, nl=False)  # bytes go to the binary stream
         return
     try:
         write_atomic(out, data)
     except OSError as exc:
         raise CasebookError(os_error(exc, f"cannot write {shown(out)}")) from None
     click.echo(f"wrote {shown(out)}", err=True)
+
+
+def _lawyers_file(obj: Context, ready: ReadyLetter) -> bytes:
+    """The dossier's zip (`site.dossier_zip`); a letter sent that cannot be rendered again is
+    said on stderr, and the index lists it as not reproducible."""
+    from casebook.errors import CasebookError
+    from casebook.site.dossier_zip import lawyers_file
+    from casebook.site.letters import DOSSIER
+
+    if ready.name != DOSSIER:
+        raise CasebookError(f"only the dossier has a zip (the lawyer's file), not the "
+                            f"{ready.name.replace('-', ' ')}: casebook letter "
+                            f"{ready.case.id} dossier --format zip")
+    made = lawyers_file(obj.root, ready, obj.today)
+    for why in made.left_out:
+        click.echo(f"warning: {why}", err=True)
+    return made.data
 
 
 COMMANDS: tuple[click.Command, ...] = (build, letter)

@@ -14,12 +14,15 @@ from decimal import Decimal
 import click
 
 from casebook.engine.interest import CaseInterest
+from casebook.engine.prescription import ClaimTerm
 from casebook.engine.reasons import money
+from casebook.engine.situation import Situation
 from casebook.load.assess import Assessment, Row
 
 STATUS_COLOURS = {
     "overdue": "red",
     "legal": "magenta",
+    "court": "magenta",
     "promise": "yellow",
     "plan": "yellow",
     "disputed": "cyan",
@@ -95,13 +98,11 @@ def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> 
                + (f"  by {act.channel}" if act.channel else "")
                + (f"  letter {act.letter}" if act.letter else ""))
     out.append(f"  {plain(a.said)}")
-    out += ["", click.style("Invoices", bold=True)]
-    for invoice in s.invoices:
-        residual = s.residual(invoice)
-        late = (a.situation.today - invoice.due).days if residual and invoice.due < s.today else 0
-        out.append(f"  {plain(invoice.number):<12} {invoice.date}  due {invoice.due}  "
-                   f"{money(invoice.amount):>12}  residual {money(residual):>12}"
-                   + (f"  {late} days overdue" if late else ""))
+    court = case.court
+    if court is not None and court.filed <= s.today:
+        out.append(f"Court: filed {court.filed}" + "".join(
+            f"  {plain(part)}" for part in (court.kind, court.number, court.court) if part))
+    out += ["", click.style("Invoices", bold=True), *_invoice_lines(s)]
     if interest is not None:
         out += _interest_lines(interest)
     entries = s.log[-recent:]
@@ -113,6 +114,32 @@ def show_case(a: Assessment, interest: CaseInterest | None, recent: int = 5) -> 
             title = f" — {plain(entry.title)}" if entry.title else ""
             out.append(f"  {entry.date} {entry.channel}{step}{title}")
     return "\n".join(out)
+
+
+def _invoice_lines(s: Situation) -> list[str]:
+    """Each invoice: its dates, amount, residual, days overdue and, while open, when it
+    prescribes."""
+    claims = {c.invoice.number: c for c in s.claims}
+    lines = []
+    for invoice in s.invoices:
+        residual = s.residual(invoice)
+        late = (s.today - invoice.due).days if residual and invoice.due < s.today else 0
+        lines.append(f"  {plain(invoice.number):<12} {invoice.date}  due {invoice.due}  "
+                     f"{money(invoice.amount):>12}  residual {money(residual):>12}"
+                     + (f"  {late} days overdue" if late else "")
+                     + (prescription(claims.get(invoice.number), s.today) if residual else ""))
+    return lines
+
+
+def prescription(claim: ClaimTerm | None, today: date) -> str:
+    """An open claim's prescription on its invoice's line (SPEC 10)."""
+    if claim is None:
+        return ""
+    if claim.prescribes is None:
+        return "  in court"
+    if claim.prescribed(today):
+        return "  " + click.style(f"prescribed on {claim.prescribes}", fg="red")
+    return f"  prescribes {claim.prescribes}"
 
 
 def _interest_lines(interest: CaseInterest) -> list[str]:

@@ -7,24 +7,37 @@ guesses: a Message-ID no entry holds, or more than one, is listed. `apply` adds 
 line (`delivery.receipt_line`) at the end of that entry's note by `notes.append_to_entry`, leaves
 out the receipts the note already holds (so the same receipts twice add nothing), reads the file
 back (`notes.verify_appended`), and writes every changed file once, atomically, unless it changed
-on disk meanwhile. A dry run does all of that but the writing.
+on disk meanwhile. It then keeps a copy of each receipt it recorded, or found recorded already, for
+the lawyer's file (`site.dossier_zip`): `outbox/receipts/<message>/<kind>-<digest>.eml`
+(`receipt_copy`), written atomically and never over a file that is there. A dry run does all of
+that but the writing.
 
-It never reads the clock or the receipts' files; it reads and writes the case files it names.
+It never reads the clock; it reads and writes the case files it names, and reads the receipts'
+files again only to keep their copies (a file that changed since it was read is not kept).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from casebook import atomic
 from casebook.atomic import write_many
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.engine.delivery import Receipt, delivery_of, receipt_line
-from casebook.imports.receipts import NotReceipt, PecReceipt, normal_message_id
+from casebook.imports.receipts import (
+    MAX_BYTES,
+    NotReceipt,
+    PecReceipt,
+    normal_message_id,
+    read_receipt,
+)
 from casebook.load.casebook import Task
 from casebook.model import Case, Config, LogEntry
+from casebook.outbox.message import OUTBOX
 from casebook.read.casefile import Parsed, read_case
 from casebook.write import notes
 from casebook.write.values import Refused
@@ -122,6 +135,7 @@ class Applied:
     entries: int = 0  # log entries that gained lines
     diagnostics: list[Diagnostic] = field(default_factory=list)  # refusals and new warnings
     files: list[str] = field(default_factory=list)  # written (or that would be)
+    kept: list[str] = field(default_factory=list)  # receipts' copies written (`receipt_copy`)
 
 
 def apply(root: Path, config: Config, changes: Sequence[Change], *, dry_run: bool) -> Applied:
@@ -145,7 +159,84 @@ def apply(root: Path, config: Config, changes: Sequence[Change], *, dry_run: boo
             done.outcomes.extend(p.outcomes)
             done.entries += p.entries
             done.diagnostics.extend(p.warnings)
+    if not dry_run:
+        recorded = {path for path, _ in prepared} - left_out
+        _keep_copies(root, [pec for change in changes if change.path in recorded
+                            for pecs in change.entries.values() for pec in pecs], done)
     return done
+
+
+# -- the copies of the receipts, for the lawyer's file -------------------------------------------
+
+RECEIPTS = f"{OUTBOX}/receipts"
+
+
+def receipts_folder(message_id: str) -> str:
+    """`outbox/receipts/<12 hex>`: where the copies of the receipts of the message `message_id`
+    are kept; the hex digits begin the SHA-1 of the Message-ID as `normal_message_id` writes it
+    (angle brackets included, the domain in lower case), so both spellings find one folder."""
+    normal = normal_message_id(message_id) or message_id
+    return f"{RECEIPTS}/{hashlib.sha1(normal.encode('utf-8')).hexdigest()[:12]}"
+
+
+def receipt_copy(message_id: str, ricevuta: str, data: bytes) -> str:
+    """The copy of one receipt file, relative to the casebook root: its folder, then its kind
+    (the X-Ricevuta word: `avvenuta-consegna`, …) and the start of the SHA-256 of its bytes, so
+    the same file is kept once and two different ones never take each other's place."""
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    return f"{receipts_folder(message_id)}/{ricevuta}-{digest}.eml"
+
+
+def _keep_copies(root: Path, recorded: Sequence[PecReceipt], done: Applied) -> None:
+    """A copy of each receipt file whose line its entry holds now, unless one is there: all
+    written in one batch (`atomic.write_many`), none over a file."""
+    wanted: dict[Path, tuple[str, bytes]] = {}
+    for pec in recorded:
+        data = _read_again(pec, done)
+        if data is None:
+            continue
+        relative = receipt_copy(pec.message_id, pec.ricevuta, data)
+        path = root / relative
+        if path in wanted or path.is_file():
+            continue  # kept already: its name holds the digest of these very bytes
+        if read_receipt(pec.name, data) != pec:
+            done.diagnostics.append(_not_kept(pec, "the file changed since it was read"))
+            continue
+        wanted[path] = (relative, data)
+    written: list[Path] = []
+    try:
+        for folder in dict.fromkeys(path.parent for path in wanted):
+            folder.mkdir(parents=True, exist_ok=True)
+        # a batch of their own, apart from the case files' write
+        atomic.write_many([(path, data, True) for path, (_, data) in wanted.items()],
+                          written)
+    except OSError as exc:
+        done.diagnostics.append(Diagnostic(
+            RECEIPTS, 1, 1, Severity.WARNING, "not-kept",
+            f"cannot write there: {exc.strerror or exc}; {len(wanted) - len(written)} receipts "
+            "are in the log, but no copy of their files was kept for the lawyer's file"))
+    finally:
+        done.kept.extend(wanted[path][0] for path in written)
+
+
+def _read_again(pec: PecReceipt, done: Applied) -> bytes | None:
+    """The receipt's file as it is now (no larger than a receipt is)."""
+    try:
+        with open(pec.name, "rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as exc:
+        done.diagnostics.append(_not_kept(pec, f"cannot read it again: {exc.strerror or exc}"))
+        return None
+    if len(data) > MAX_BYTES:
+        done.diagnostics.append(_not_kept(pec, "the file changed since it was read"))
+        return None
+    return data
+
+
+def _not_kept(pec: PecReceipt, why: str) -> Diagnostic:
+    return Diagnostic(pec.name, 1, 1, Severity.WARNING, "not-kept",
+                      f"{why}; its line is in the log, but no copy of the file was kept in "
+                      f"{RECEIPTS}/ for the lawyer's file")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from casebook.diagnostics import Diagnostic, Severity
+from casebook.engine.prescription import earliest
 from casebook.engine.reasons import for_people
 from casebook.engine.rules import NONE, Action, decide
 from casebook.engine.situation import Situation
@@ -47,8 +48,11 @@ class Assessment:
 
     def as_json(self, *, for_people: bool = False) -> Row:
         """The object of `next --json` (SPEC 4), keys in the SPEC's order; `for_people`, with
-        the reason as people read it (`said`) rather than in English for scripts."""
+        the reason as people read it (`said`) rather than in English for scripts.
+        `prescribes` (SPEC 10) is the earliest prescription date of the open claims, past when
+        one is prescribed already, null when none has one (nothing open, or in court)."""
         s, a = self.situation, self.action
+        first = earliest(s.claims)
         return {
             "case": self.case.id,
             "debtor": self.case.debtor.name,
@@ -60,6 +64,7 @@ class Assessment:
             "balance": cents(s.balance),
             "overdue": cents(s.overdue_amount),
             "days_overdue": s.days_overdue,
+            "prescribes": first.prescribes.isoformat() if first and first.prescribes else None,
             "reason": self.said if for_people else a.reason,
         }
 

@@ -19,6 +19,7 @@ from casebook.site.dashboard import AGENDA_MARK, TABLE_MARK, SiteView
 from casebook.site.outputs import exports_for
 from casebook.site.sitefolder import Chunks, contained_files
 from casebook.site.state import SiteState
+from casebook.site.views import PRESCRIPTION_WINDOW
 
 
 def site_files(state: SiteState, config: Config, env: jinja2.Environment
@@ -26,8 +27,10 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment
     """File name in the site → its content in pieces."""
     ranked, by_case = state.by_urgency, state.by_case
     today = state.today
+    window = config.policy.prescription_warning
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=state.invalid,
-                    sums=state.totals, lists=state.lists, exports=exports_for(config))
+                    sums=state.totals, lists=state.lists, exports=exports_for(config),
+                    prescription_window=PRESCRIPTION_WINDOW if window is None else window)
     index = env.get_template("index.html").render(site=site, creditor=config.creditor,
                                                   base="", today=today)
     pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],

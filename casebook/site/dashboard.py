@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from casebook.site.outputs import Export
 from casebook.site.totals import Totals
-from casebook.site.views import CaseView
+from casebook.site.views import PRESCRIPTION_WINDOW, CaseView
 
 TABLE_MARK = "\x00casebook:table\x00"  # never in a page otherwise: NUL is refused in input
 AGENDA_MARK = "\x00casebook:agenda\x00"
@@ -43,6 +43,11 @@ class CaseRow:
     claim: Decimal
     aging: tuple[Decimal, ...]
     letter: str | None  # the next action's letter id, if it is rendered
+    #: the earliest prescription date of its claims not yet prescribed, whether it is within
+    #: the warning window, and whether an open claim is prescribed already (SPEC 10)
+    prescribes: date | None
+    prescribing: bool
+    prescribed: bool
 
     def due_by(self, day: date) -> bool:
         return self.due is not None and self.due <= day and self.action != "none"
@@ -51,7 +56,7 @@ class CaseRow:
         """The case's share of the dashboard's totals."""
         return Totals.of(balance=self.balance, overdue=self.overdue, disputed=self.disputed,
                          plan=self.status == "plan", interest=self.interest, owner=self.owner,
-                         aging=self.aging)
+                         aging=self.aging, prescribing=self.prescribing)
 
 
 def case_row(view: CaseView) -> CaseRow:
@@ -62,6 +67,7 @@ def case_row(view: CaseView) -> CaseRow:
         disputed=view.disputed_amount, days_overdue=view.days_overdue,
         interest=view.interest.interest, claim=view.interest.claim, aging=view.aging,
         letter=view.letter if any(link.id == view.letter for link in view.letters) else None,
+        prescribes=view.prescribes, prescribing=view.prescribing, prescribed=view.prescribed,
     )
 
 
@@ -77,6 +83,9 @@ class SiteView:
     sums: Totals
     lists: SiteLists
     exports: tuple[Export, ...] = ()  # the files the dashboard links to (`outputs`)
+    #: the days the "prescribing" total looks ahead, as the casebook's policy says (each case
+    #: is counted by its own policy's)
+    prescription_window: int = PRESCRIPTION_WINDOW
 
     @property
     def agenda(self) -> tuple[CaseRow, ...]:

@@ -33,7 +33,7 @@ from casebook.model import Case, Config, Debtor, InterestSettings
 CSV_COLUMNS = (
     "case", "debtor", "kind", "owner", "status", "action", "due", "channel", "letter",
     "balance", "overdue", "days_overdue", "interest", "compensation", "claim", "interest_to",
-    "reason", "address", "pec", "email", "phone",
+    "reason", "address", "pec", "email", "phone", "prescribes",
 )
 _MONEY_COLUMNS = frozenset({"balance", "overdue", "interest", "compensation", "claim"})
 
@@ -55,6 +55,7 @@ EXPORTED: Mapping[str, str] = {
     "Invoice.due": "invoices[].due",
     "Invoice.amount": "invoices[].amount",
     "Invoice.schedule": "invoices[].due",  # one item per part, numbered "number (k/n)"
+    "Invoice.claim": "prescribes, invoices[].prescribes",  # its term gives the date
 }
 _DECIDES = "it decides the status, the next action or the amounts, which are exported"
 _ON_THE_PAGE = "not needed to chase a payment from a spreadsheet; the case page shows it"
@@ -75,7 +76,7 @@ NOT_EXPORTED: Mapping[str, str] = {
     **dict.fromkeys((
         "Case.payments", "Payment.date", "Payment.amount", "Payment.invoice",
         "Case.credits", "Credit.date", "Credit.amount", "Credit.invoice",
-        "Case.court", "Court.filed", "Invoice.claim",
+        "Case.court", "Court.filed",
         "Case.disputes", "Dispute.opened", "Dispute.invoice", "Dispute.resolved",
         "Case.promises", "Promise.made", "Promise.by", "Promise.amount",
         "Case.plans", "Plan.agreed", "Plan.instalments", "Plan.confirmed", "Plan.fallback",
@@ -130,6 +131,7 @@ def export_fields(assessment: Assessment, interest: CaseInterest, *,
                   for_people: bool = False) -> Row:
     case, residual = assessment.case, assessment.situation.allocation.residual
     issued = {i.number: i for i in assessment.situation.invoices}
+    prescribes = {c.invoice.number: c.prescribes for c in assessment.situation.claims}
     row = assessment.as_json(for_people=for_people)
     row.update({
         "kind": case.debtor.kind,
@@ -147,11 +149,16 @@ def export_fields(assessment: Assessment, interest: CaseInterest, *,
                 "amount": cents(item.amount),
                 "residual": cents(residual[item.number]),
                 "interest": cents(item.unpaid),
+                "prescribes": _iso(prescribes.get(item.number)),
             }
             for item in interest.invoices
         ],
     })
     return row
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _contacts(debtor: Debtor) -> dict[str, str | None]:
@@ -242,9 +249,11 @@ def ics_event(row: Row, today: date, said: str, config: Config) -> str:
     summary = voice.fill("ics.summary.by" if channel else "ics.summary", {
         "action": voice.name("action.", row["action"]), "debtor": row["debtor"],
         "channel": voice.name("channel.", channel) if channel else None})
-    details = voice.fill("ics.description", {
+    prescribes = row.get("prescribes")
+    details = voice.fill("ics.description.prescribes" if prescribes else "ics.description", {
         "reason": said, "overdue": Decimal(row["overdue"]),
-        "status": voice.name("status.", row["status"])})
+        "status": voice.name("status.", row["status"]),
+        "prescribes": date.fromisoformat(prescribes) if prescribes else None})
     lines = [
         "BEGIN:VEVENT",
         f"UID:{uid}",

@@ -118,6 +118,9 @@ class Letter:
     plan: PlanView | None  # the latest plan
     instalment: InstalmentView | None  # its next unpaid instalment, while the plan runs
     plan_b: str | None  # the step taken if the pending promise is not kept
+    #: a claim of a debtor other than a consumer is prescribed: the letter says nothing of
+    #: legal action (SPEC 10; a consumer is never asked for a prescribed claim at all)
+    prescribed: bool = False
 
 
 def letter_context(view: CaseView, name: str, config: Config) -> Letter:
@@ -125,6 +128,10 @@ def letter_context(view: CaseView, name: str, config: Config) -> Letter:
     (`letter_rules.INVOICES`), its days to pay, its channel, the claim."""
     rule = rule_for(name, _policy(view, config))
     lines = imputed_lines(view)
+    if view.debtor.kind == "consumer" and name != DOSSIER:
+        # SPEC 10: a prescribed claim is never demanded from a consumer (the lawyer's file
+        # still lists it)
+        lines = tuple(i for i in lines if i.prescription != "prescribed")
     invoices = INVOICES[rule.invoices](view, lines)
     documents = _documents(invoices)
     numbers = ", ".join(i.number for i in documents)
@@ -149,6 +156,7 @@ def letter_context(view: CaseView, name: str, config: Config) -> Letter:
         plan=plan,
         instalment=_next_instalment(plan) if view.status == "plan" else None,
         plan_b=plan_b(view, _policy(view, config)) if promise is not None else None,
+        prescribed=view.prescribed and view.debtor.kind != "consumer",
     )
 
 

@@ -162,7 +162,7 @@ class Renderer:
         base = "../" * (view.id.count("/") + 2)
         letter = letter_context(view, name, self.config)
         context = {"case": view, "creditor": self.config.creditor, "today": self.today,
-                   "base": base, "letter": letter}
+                   "base": base, "letter": letter, "lawyer": self.config.lawyer}
         folder = f"letters/{self.config.locale}/{name}"
         text = self.text_env.get_template(f"{folder}.txt").render(context)
         html = ""

@@ -14,13 +14,15 @@ from typing import Any
 
 ZERO = Decimal(0)
 BUCKETS = ("not-due", "1-30", "31-60", "61-90", "90+")
-TOTAL_KEYS = ("open", "overdue", "disputed", "plan", "interest")
+TOTAL_KEYS = ("open", "overdue", "disputed", "plan", "interest", "prescribing")
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Five amounts, how many cases have money in each, the cases without an owner, and the
-    aging: the amount in each bucket (`BUCKETS`) and how many cases have money in it."""
+    """The amounts of `TOTAL_KEYS`, how many cases count in each, the cases without an owner,
+    and the aging: the amount in each bucket (`BUCKETS`) and how many cases have money in it.
+    `prescribing` is the overdue amount of the cases with a claim that prescribes within the
+    warning window, and how many they are."""
 
     amounts: tuple[Decimal, ...] = (ZERO,) * len(TOTAL_KEYS)
     counts: tuple[int, ...] = (0,) * len(TOTAL_KEYS)
@@ -30,10 +32,13 @@ class Totals:
 
     @classmethod
     def of(cls, *, balance: Decimal, overdue: Decimal, disputed: Decimal, plan: bool,
-           interest: Decimal, owner: str | None, aging: tuple[Decimal, ...]) -> Totals:
+           interest: Decimal, owner: str | None, aging: tuple[Decimal, ...],
+           prescribing: bool = False) -> Totals:
         """One case's share."""
-        amounts = (balance, overdue, disputed, balance if plan else ZERO, interest)
-        return cls(amounts=amounts, counts=tuple(int(a > ZERO) for a in amounts),
+        amounts = (balance, overdue, disputed, balance if plan else ZERO, interest,
+                   overdue if prescribing else ZERO)
+        counts = (*(int(a > ZERO) for a in amounts[:-1]), int(prescribing))
+        return cls(amounts=amounts, counts=counts,
                    unowned=int(owner is None), aging=aging,
                    aging_counts=tuple(int(a > ZERO) for a in aging))
 

@@ -15,14 +15,18 @@ from decimal import Decimal
 
 from casebook.engine.delivery import Delivery, delivery_of
 from casebook.engine.interest import CaseInterest
+from casebook.engine.prescription import ClaimTerm, earliest
 from casebook.engine.rules import Action
 from casebook.engine.situation import Situation, covered
 from casebook.history.commits import Commit
-from casebook.model import Closed, Debtor, Hold, LogEntry, Plan, Promise
+from casebook.model import Closed, Court, Debtor, Hold, LogEntry, Plan, Promise
 from casebook.site.markdown import render_markdown
 from casebook.site.totals import BUCKETS
 
 ZERO = Decimal(0)
+#: the days before a claim prescribes that the dashboard counts it as prescribing, when the
+#: policy's `prescription_warning` is off
+PRESCRIPTION_WINDOW = 90
 
 
 def bucket_of(days_late: int) -> int:
@@ -57,6 +61,11 @@ class InvoiceView:
     total: Decimal | None = None  # the document's total, when it differs from the amount
     credited: Decimal = Decimal(0)  # lowered by credit notes
     source: str | None = None  # the e-invoice's file name, when the case page links to it
+    #: an open claim's prescription (SPEC 10): the last day of its term, and its state:
+    #: running, soon (within the policy's warning), prescribed, court (no date while in court),
+    #: or none (nothing left to pay)
+    prescribes: dt.date | None = None
+    prescription: str = "none"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,6 +199,13 @@ class CaseView:
     aging: tuple[Decimal, ...]  # residual per BUCKETS entry
     #: the e-invoice files copied beside the letters: file name -> link from the case page
     attachments: Mapping[str, str] = field(default_factory=dict)
+    court: Court | None = None  # filed on or before the day
+    #: the earliest prescription date of the claims not yet prescribed, whether it falls
+    #: within the warning window (`prescribing`; never for a closed case: nothing is done
+    #: about it), and whether an open claim is prescribed
+    prescribes: date | None = None
+    prescribing: bool = False
+    prescribed: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -225,6 +241,7 @@ def case_view(
     case = s.case
     log = tuple(_log_view(e) for e in s.log)
     done_ids = {id(e) for e in s.steps_done}
+    prescribes, prescribing = next_prescription(s)
     return CaseView(
         id=case.id, path=case.path, debtor=case.debtor, owner=case.owner, tags=case.tags,
         policy=case.policy, today=s.today, status=action.status, action=action.action,
@@ -243,7 +260,36 @@ def case_view(
         log=log,
         steps_done=tuple(v for v, e in zip(log, s.log, strict=True) if id(e) in done_ids),
         history=tuple(history), letters=tuple(letters), aging=_aging(s),
+        court=case.court if case.court and case.court.filed <= s.today else None,
+        prescribes=prescribes, prescribing=prescribing and action.status != "closed",
+        prescribed=bool(s.prescribed),
     )
+
+
+def window(s: Situation) -> int:
+    """The days before a claim prescribes that count as soon: the policy's warning, or
+    `PRESCRIPTION_WINDOW` when it is off."""
+    days = s.policy.prescription_warning
+    return PRESCRIPTION_WINDOW if days is None else days
+
+
+def next_prescription(s: Situation) -> tuple[date | None, bool]:
+    """The earliest prescription date of the claims not prescribed yet, and whether it falls
+    within the window (`window`)."""
+    first = earliest(tuple(c for c in s.claims if not c.prescribed(s.today)))
+    prescribes = first.prescribes if first is not None else None
+    return prescribes, prescribes is not None and (prescribes - s.today).days <= window(s)
+
+
+def claim_state(claim: ClaimTerm | None, s: Situation) -> str:
+    """running, soon, prescribed, court or none: see `InvoiceView.prescription`."""
+    if claim is None:
+        return "none"
+    if claim.prescribes is None:
+        return "court"
+    if claim.prescribed(s.today):
+        return "prescribed"
+    return "soon" if (claim.prescribes - s.today).days <= window(s) else "running"
 
 
 def _log_view(entry: LogEntry) -> LogView:
@@ -260,9 +306,11 @@ def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
     for credit in s.case.credits:
         if credit.date <= s.today:
             credited[credit.invoice] = credited.get(credit.invoice, ZERO) + credit.amount
+    claims = {c.invoice.number: c for c in s.claims}
     views = []
     for invoice in s.invoices:
         residual = s.residual(invoice)
+        claim = claims.get(invoice.number) if residual > 0 else None
         late = (s.today - invoice.due).days if residual > 0 and invoice.due < s.today else None
         item = by_number.get(invoice.number)
         views.append(InvoiceView(
@@ -278,6 +326,8 @@ def _invoices(s: Situation, interest: CaseInterest) -> tuple[InvoiceView, ...]:
             total=invoice.total,
             credited=ZERO if invoice.part_of else credited.get(invoice.number, ZERO),
             source=source_name(invoice.source),
+            prescribes=claim.prescribes if claim else None,
+            prescription=claim_state(claim, s),
         ))
     return tuple(views)
 

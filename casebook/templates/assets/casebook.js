@@ -121,13 +121,18 @@
     var text = controls.querySelector("[data-filter=text]");
     var status = controls.querySelector("[data-filter=status]");
     var owner = controls.querySelector("[data-filter=owner]");
+    var prescription = controls.querySelector("[data-filter=prescription]");
     var words = fold(text ? text.value : "").split(/\s+/).filter(function (w) { return w; });
     var wantStatus = status ? status.value : "";
     var wantOwner = owner ? owner.value : "";
+    var wantPrescription = prescription ? prescription.value : "";
     var shown = 0;
     each(this.rows, function (row) {
+      // data-prescription holds words: "soon" (prescribes within the warning), "prescribed"
+      var marks = " " + (row.getAttribute("data-prescription") || "") + " ";
       var visible = (!wantStatus || row.getAttribute("data-status") === wantStatus) &&
         (!wantOwner || row.getAttribute("data-owner") === wantOwner) &&
+        (!wantPrescription || marks.indexOf(" " + wantPrescription + " ") !== -1) &&
         words.every(function (w) { return row._text.indexOf(w) !== -1; });
       row.hidden = !visible;
       if (visible) shown += 1;
