@@ -52,7 +52,7 @@ from casebook.site.dossier_words import (
     words_for,
 )
 from casebook.site.letters import DOSSIER, require_fit, rule_for
-from casebook.site.oneletter import ReadyLetter, pdf_of
+from casebook.site.oneletter import ReadyLetter, letter_of, pdf_of
 from casebook.site.pages import Renderer
 from casebook.site.pdf import letter_pdf
 from casebook.site.template_errors import is_template_error, template_message
@@ -251,18 +251,7 @@ def _as_sent(root: Path, dossier: ReadyLetter, index: int, name: str) -> ReadyLe
     day = case.log[index].date
     before = dataclasses.replace(case, log=tuple(
         entry for i, entry in enumerate(case.log) if i < index or entry.date != day))
-    renderer = Renderer(root, config, day, {})
-    view = renderer.view(before, letters=())
-    require_fit(view, name, config.policy_for(before))
-    try:
-        pages = renderer.letter_pages(view, name)
-    except Exception as exc:
-        if not is_template_error(exc):
-            raise
-        raise CasebookError(template_message(exc, root)) from None
-    return ReadyLetter(case=before, config=config, view=view, name=name, html=pages.html,
-                       text=pages.text, subject=renderer.subject(pages.html, name),
-                       channel=pages.letter.channel)
+    return letter_of(root, before, config, day, name)
 
 
 def _kept_receipts(root: Path, message_id: str) -> list[tuple[PecReceipt, bytes]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from casebook.errors import CasebookError
 from casebook.history.commits import histories
+from casebook.history.commits import Commit
 from casebook.load.cases import checked_case
 from casebook.model import Case, Config
 from casebook.site.letter_names import chosen_letter
@@ -45,7 +46,15 @@ def ready_letter(root: Path, case_id: str, step: str | None, today: date) -> Rea
     the case or casebook.yml has errors, the word names no letter, the letter does not fit the
     case as it stands, or a template fails."""
     config, case = checked_case(root, case_id, today)
-    renderer = Renderer(root, config, today, {case.path: histories(root).get(case.path, ())})
+    history = {case.path: histories(root).get(case.path, ())}
+    return letter_of(root, case, config, today, step, history)
+
+
+def letter_of(root: Path, case: Case, config: Config, today: date, step: str | None,
+              history: dict[str, tuple[Commit, ...]] | None = None) -> ReadyLetter:
+    """`ready_letter` for a case already read (the dossier's zip renders each letter sent from
+    the case as it stood that day)."""
+    renderer = Renderer(root, config, today, history or {})
     view = renderer.view(case, letters=())
     policy = config.policy_for(case)
     name = chosen_letter(step, view.action, view.letter, policy, root, config.locale)
