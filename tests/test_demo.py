@@ -33,7 +33,7 @@ def test_demo_decisions_match_the_hand_worked_expectations() -> None:
 def test_demo_reaches_every_status() -> None:
     statuses = {row["status"] for row in assess(ROOT, DEMO_DAY).rows}
     assert statuses == {"closed", "settled", "on-hold", "disputed", "plan", "promise",
-                        "overdue", "legal", "current"}
+                        "overdue", "legal", "current", "court"}
 
 
 def test_golden_next_json_all() -> None:
