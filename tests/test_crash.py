@@ -458,3 +458,170 @@ def test_a_rebuild_never_writes_into_the_live_site(demo: Path) -> None:
         assert os.fstat(served).st_mtime_ns == before.st_mtime_ns
     finally:
         os.close(served)
+
+
+# -- (d) a build that updates the site in place, killed ----------------------------------------
+
+JOURNALS = "site-update-*.json"
+
+
+def files_of(folder: Path) -> dict[str, str]:
+    """Each file of a site (path → digest of its bytes)."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@dataclass
+class Versions:
+    """A generated casebook in two versions that differ by a few cases (changed, deleted,
+    added), and the complete site of each, as a fresh build makes it."""
+
+    root: Path
+    texts: dict[str, dict[str, str | None]]  # version → case path → text (None: absent)
+    sites: dict[str, str]  # version → digest of its complete site
+    files: dict[str, dict[str, str]]  # version → its site's files
+
+    def put(self, version: str) -> None:
+        for relative, text in self.texts[version].items():
+            path = self.root / relative
+            if text is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(text, "utf-8")
+
+    def belongs(self, site: Path) -> list[str]:
+        """The files of `site` that are in neither complete site (empty when each page is
+        one state's or the other's)."""
+        return [f"{name}" for name, found in files_of(site).items()
+                if found not in (self.files["a"].get(name), self.files["b"].get(name))]
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> Versions:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    root = tmp_path_factory.mktemp("inplace") / "book"
+    generate(root, CASES, seed=2)
+    cases = sorted(p.relative_to(root).as_posix() for p in (root / "cases").rglob("*.md"))
+    changed, deleted = cases[:3], cases[3]
+    a = {relative: (root / relative).read_text("utf-8") for relative in [*changed, deleted]}
+    b: dict[str, str | None] = {relative: a[relative] + "\n## 2026-11-20 note — in place\n"
+                                for relative in changed}
+    b[deleted] = None
+    added = deleted.replace(".md", "-bis.md")
+    b[added] = a[deleted].replace('"20', '"BIS-20')  # its invoice numbers, wherever named
+    texts: dict[str, dict[str, str | None]] = {"a": {**a, added: None}, "b": b}
+    made = Versions(root, texts, {}, {})
+    for version in ("a", "b"):  # each complete site, built fresh in a copy
+        made.put(version)
+        copy = root.parent / f"fresh-{version}"
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site", ".casebook-cache"))
+        assert casebook(copy, "build").returncode == 0
+        made.sites[version], made.files[version] = digest(copy / "site") or "", files_of(
+            copy / "site")
+    assert made.sites["a"] != made.sites["b"]
+    made.put("a")
+    assert casebook(root, "build").returncode == 0
+    assert digest(root / "site") == made.sites["a"]
+    return made
+
+
+def test_a_build_with_a_few_changes_updates_the_site_in_place(versions: Versions) -> None:
+    site = versions.root / "site"
+    served = os.open(site / "index.html", os.O_RDONLY)  # the dashboard as a server holds it
+    try:
+        kept = os.fstat(served)
+        unchanged = sorted((site / "cases").rglob("*.html"))[-1]  # the first four change
+        inode = unchanged.stat().st_ino
+        versions.put("b")
+        assert casebook(versions.root, "build").returncode == 0
+        assert digest(site) == versions.sites["b"]  # what a full build makes
+        assert unchanged.stat().st_ino == inode  # the site was not put together again
+        assert os.fstat(served).st_mtime_ns == kept.st_mtime_ns  # replaced, never rewritten
+    finally:
+        os.close(served)
+        versions.put("a")
+        assert casebook(versions.root, "build").returncode == 0
+    assert digest(site) == versions.sites["a"]
+    assert not list((versions.root / ".casebook-cache").glob(JOURNALS))
+
+
+def test_an_in_place_update_killed_at_random_is_finished_by_the_next_build(
+        versions: Versions) -> None:
+    root, site = versions.root, versions.root / "site"
+    versions.put("b")
+    duration = timed([*CASEBOOK, "-C", str(root), "--today", DAYS[0], "build"])
+    present = "b"
+    rng = random.Random(SEED + 1)
+    outcomes: Counter[str] = Counter()
+    for index in range(KILLS):
+        target = "a" if present == "b" else "b"
+        versions.put(target)
+        delay = rng.uniform(0.0, duration * 1.1)
+        kill_at([*CASEBOOK, "-C", str(root), "--today", DAYS[0], "build"], delay)
+        mixed = versions.belongs(site)
+        assert mixed == [], f"kill {index} after {delay:.2f}s: pages of neither state: {mixed}"
+        if list((root / ".casebook-cache").glob(JOURNALS)):
+            outcomes["mid-update"] += 1
+        else:
+            outcomes["new" if digest(site) == versions.sites[target] else "old"] += 1
+        assert casebook(root, "build").returncode == 0
+        assert digest(site) == versions.sites[target], f"kill {index} after {delay:.2f}s"
+        assert not list((root / ".casebook-cache").glob(JOURNALS))
+        assert leftovers(root) == []
+        present = target
+    print(f"\n{KILLS} in-place updates killed: {dict(outcomes)}")
+    versions.put("a")
+    assert casebook(root, "build").returncode == 0
+
+
+KILL_AT_MOVE = """
+import os, signal, sys
+from casebook.site import sitefolder
+from casebook.cli.main import main
+moves = [0]
+real = sitefolder._move
+def move(source, target):
+    moves[0] += 1
+    if moves[0] == {n}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(source, target)
+sitefolder._move = move
+sys.argv = ["casebook", "-C", {root!r}, "--today", {day!r}, "build"]
+main()
+"""
+
+
+def test_an_update_killed_at_each_move_is_finished_by_the_next_build(
+        versions: Versions) -> None:
+    """kill -9 between two of the update's moves: the journal is there, every page is
+    one state's or the other's, and the next build completes the new state."""
+    root, site = versions.root, versions.root / "site"
+    rng = random.Random(SEED + 2)
+    present = "a"
+    moves = [1, 2, 3, 5, 8, 10, 11, 12, 13, *rng.sample(range(1, 30), 4)]
+    finished = 0
+    for n in moves:
+        target = "a" if present == "b" else "b"
+        versions.put(target)
+        script = KILL_AT_MOVE.format(n=n, root=str(root), day=DAYS[0])
+        status = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                timeout=300).returncode
+        if status == 0:  # fewer moves than n: the update completed
+            finished += 1
+            assert digest(site) == versions.sites[target]
+        else:
+            assert status == -signal.SIGKILL
+            assert list((root / ".casebook-cache").glob(JOURNALS)), f"move {n}: no journal"
+            assert versions.belongs(site) == [], f"move {n}"
+            assert digest(site) != versions.sites[target]  # half-way indeed
+            assert casebook(root, "build").returncode == 0
+            assert digest(site) == versions.sites[target], f"killed at move {n}"
+            assert not list((root / ".casebook-cache").glob(JOURNALS))
+        present = target
+    assert finished < len(moves)
+    versions.put("a")
+    assert casebook(root, "build").returncode == 0

@@ -280,6 +280,11 @@ def override(root: Path, text: str, name: str = "case.html") -> None:
 def build_refuses(root: Path, expected: str) -> str:
     before = sorted(p.name for p in root.iterdir())
     code, said = run(root, "build")
+    cache = root / ".casebook-cache"  # what was read (the history, say) may be kept; no page
+    if cache.is_dir() and ".casebook-cache" not in before:
+        assert not [p for p in cache.rglob("*.html")]
+        before.append(".casebook-cache")
+        before.sort()
     assert code == 1 and "Error: template error:" in said and expected in said, said
     assert "root:" not in said and "Traceback" not in said
     assert sorted(p.name for p in root.iterdir()) == before  # no site/ was written

@@ -133,9 +133,9 @@ def test_other_changes_take_a_full_build(demo: Path) -> None:
     config = demo / "casebook.yml"
     config.write_text(config.read_text("utf-8").replace("locale: it", "locale: en"), "utf-8")
     result = live(demo, DAY, out, ("casebook.yml",))
-    assert result.rendered == 21
+    assert result.rendered == 23
     assert 'lang="en"' in (out / "index.html").read_text("utf-8")
-    assert live(demo, date(2026, 11, 21), out, ("cases/il-portico.md",)).rendered == 21
+    assert live(demo, date(2026, 11, 21), out, ("cases/il-portico.md",)).rendered == 23
 
 
 def test_an_invoice_number_used_twice_fails_the_update(demo: Path) -> None:

@@ -2,11 +2,13 @@
 
 `summaries` serve the checks, so `validate` reads no unchanged file twice; `results` hold the
 result of one kind of work per file (the next actions of one day, a case's rendered output),
-one table per kind so that `next` and `build` keep each other's; `signatures` let an unchanged
-file go unread, as git trusts its index. Each table is sealed (`casebook.usercache`): a file
-this user's casebook did not write is never unpickled. A table that cannot be read is ignored;
-one that cannot be written only costs speed. Whole case models are not kept: reading them back
-costs about as much as parsing the file again.
+one table per kind so that `next` and `build` keep each other's, cut by path into
+`RESULT_SHARDS` files so that a change to a few cases rewrites a few of those, not tens of
+megabytes; `signatures` let an unchanged file go unread, as git trusts its index. Each table
+is sealed (`casebook.usercache`): a file this user's casebook did not write is never
+unpickled. A table that cannot be read is ignored; one that cannot be written only costs
+speed. Whole case models are not kept: reading them back costs about as much as parsing the
+file again.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import hashlib
 import logging
 import os
 import pickle
+import zlib
+from collections.abc import Iterable
+from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from casebook.atomic import write_atomic
 from casebook.load.files import FileSummary
 from casebook.usercache import seal, unseal
 
@@ -29,6 +33,12 @@ CACHE_DIR = ".casebook-cache"
 RACY_NS = 2_000_000_000  # a file changed this close to the signatures' writing is read again
 
 Signature = tuple[int, int, int, int, int]  # size, mtime and ctime in ns, inode, device
+RESULT_SHARDS = 16
+
+
+def shard_of(relative: str) -> int:
+    """The file of its results table that holds a case's result."""
+    return zlib.crc32(relative.encode("utf-8", "surrogateescape")) % RESULT_SHARDS
 
 
 def signature(path: str) -> Signature | None:
@@ -65,10 +75,12 @@ class Store:
         self.task_stamp = (*self.stamp, kind, version)
         self.summaries: dict[str, FileSummary] = self._read("summaries", self.stamp)
         self.results_name = f"results-{kind or 'none'}"
-        self.results: dict[str, tuple[str, Any]] = (
-            self._read(self.results_name, self.task_stamp) if kind else {})
+        self.results: dict[str, tuple[str, Any]] = {}
+        for shard in range(RESULT_SHARDS) if kind else ():
+            self.results.update(self._read(self._shard_name(shard), self.task_stamp))
         self.signatures, self.trusted_before = self._read_signatures()
         self.dirty: set[str] = set()
+        self.dirty_shards: set[int] = set()
         self.pending: dict[str, Signature | None] = {}  # taken before a worker reads the file
 
     def _read_signatures(self) -> tuple[dict[str, tuple[Signature, str]], int]:
@@ -102,15 +114,11 @@ class Store:
     def _read(self, name: str, stamp: object) -> dict[str, Any]:
         if not self.enabled:
             return {}
-        try:
-            data = unseal((self.folder / f"{name}.pickle").read_bytes())
-            if data is None:  # not written by this user's casebook: never unpickled
-                return {}
-            stored = pickle.loads(data)
-            return stored["entries"] if stored.get("stamp") == stamp else {}
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError,
-                TypeError, ValueError, ImportError, IndexError):
+        stored = read_table(self.folder, name)
+        if not isinstance(stored, dict) or stored.get("stamp") != stamp:
             return {}
+        entries = stored.get("entries")
+        return entries if isinstance(entries, dict) else {}
 
     def summary(self, relative: str, key: str) -> FileSummary | None:
         found = self.summaries.get(relative)
@@ -126,13 +134,25 @@ class Store:
 
     def put_result(self, relative: str, key: str, result: Any) -> None:
         self.results[relative] = (key, result)
-        self.dirty.add(self.results_name)
+        self.dirty_shards.add(shard_of(relative))
+
+    def drop_results(self, paths: Iterable[str] | None = None) -> None:
+        """Forget the cached results of `paths`, or all of them."""
+        if paths is None:
+            self.results.clear()
+            self.dirty_shards.update(range(RESULT_SHARDS))
+            return
+        for relative in paths:
+            if self.results.pop(relative, None) is not None:
+                self.dirty_shards.add(shard_of(relative))
+
+    def _shard_name(self, shard: int) -> str:
+        return f"{self.results_name}-{shard:02d}"
 
     def save(self, present: set[str]) -> None:
         if not self.enabled:
             return
         tables: dict[str, dict[str, Any]] = {"summaries": self.summaries,
-                                             self.results_name: self.results,
                                              "signatures": self.signatures}
         for name, entries in tables.items():
             gone = set(entries) - present
@@ -140,9 +160,18 @@ class Store:
                 del entries[relative]
             if gone:
                 self.dirty.add(name)
+        self.drop_results(set(self.results) - present)
         for name in sorted(self.dirty):
-            stamp = self.task_stamp if name == self.results_name else self.stamp
-            self._write(name, {"stamp": stamp, "entries": tables[name]})
+            self._write(name, {"stamp": self.stamp, "entries": tables[name]})
+        if self.dirty_shards and self.results_name != "results-none":
+            shards: dict[int, dict[str, Any]] = {s: {} for s in self.dirty_shards}
+            for relative, entry in self.results.items():
+                held = shards.get(shard_of(relative))
+                if held is not None:
+                    held[relative] = entry
+            for shard, entries in sorted(shards.items()):
+                self._write(self._shard_name(shard),
+                            {"stamp": self.task_stamp, "entries": entries})
         if "signatures" in self.dirty:
             self._drop_racy_signatures()
 
@@ -163,12 +192,36 @@ class Store:
             self._write("signatures", {"stamp": self.stamp, "entries": self.signatures})
 
     def _write(self, name: str, content: dict[str, Any]) -> None:
-        try:
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
-            data = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
-            write_atomic(self.folder / f"{name}.pickle", seal(data))
-        except OSError as exc:  # a read-only casebook still works, only slower
-            log.info("cannot write the cache %s: %s", self.folder, exc)
+        write_table(self.folder, name, content)
+
+
+def read_table(folder: Path, name: str) -> Any:
+    """What `write_table` stored under `name`; None when it is missing, unreadable, or was
+    not written by this user's casebook (such a file is never unpickled)."""
+    try:
+        data = unseal((folder / f"{name}.pickle").read_bytes())
+        return None if data is None else pickle.loads(data)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError,
+            TypeError, ValueError, ImportError, IndexError):
+        return None
+
+
+def write_table(folder: Path, name: str, content: Any) -> None:
+    """Store `content` under `name` in the cache folder `folder`, sealed, in one step; a
+    cache that cannot be written only costs speed. It is not flushed to disk: a table cut
+    short by a crash fails its seal and is ignored, which only costs speed too."""
+    path = folder / f"{name}.pickle"
+    temp = folder / f".{name}.pickle.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+        data = seal(pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except OSError as exc:  # a read-only casebook still works, only slower
+        with suppress(OSError):
+            temp.unlink(missing_ok=True)
+        log.info("cannot write the cache %s: %s", folder, exc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -20,11 +20,19 @@ class Task(Generic[T]):
     """Work done on each case that passes the checks, in the worker that parsed it; its
     result must pickle. Results are cached per file under `kind`, for one `version` of
     everything else they depend on (the day, the templates): equal kinds and versions must
-    give equal results for equal files and config."""
+    give equal results for equal files and config. `keys` names, by case path, what else a
+    case's result depends on (a digest of its file's git history): a cached result is taken
+    only under the same key."""
 
     kind: str
     version: str
     run: Callable[[Case, Config], T]
+    keys: Mapping[str, str] = field(default_factory=dict)
+
+    def key_of(self, relative: str, file_key: str) -> str:
+        """The key a case's result is cached under: its file's, and its own `keys` entry."""
+        extra = self.keys.get(relative)
+        return f"{file_key}+{extra}" if extra else file_key
 
 
 @dataclass(frozen=True)

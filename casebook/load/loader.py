@@ -110,11 +110,10 @@ def _load(root: Path, today: date | None, task: Task[T] | None, use_cache: bool,
     store = Store(root / CACHE_DIR, config_key, task.kind if task else None,
                   task.version if task else "", use_cache)
     if fresh:
-        store.results.clear()
-    for relative in rerun:
-        store.results.pop(relative, None)
+        store.drop_results()
+    store.drop_results(rerun)
     files, refusals = scan(root)
-    summaries, jobs, results = _known(files, store, task is not None)
+    summaries, jobs, results = _known(files, store, task)
     total = len(jobs) * (2 if task else 1)
     with Workers(config, task.run if task else None, len(jobs)) as workers:
         for done, (relative, key, summary) in enumerate(workers.parse(jobs), 1):
@@ -135,7 +134,8 @@ def _load(root: Path, today: date | None, task: Task[T] | None, use_cache: bool,
             wanted = [s.path for s in casebook.files
                       if s.path in parsed and s.valid and s.path not in invalid]
             for done, (relative, result) in enumerate(workers.work(wanted), 1):
-                store.put_result(relative, summaries[relative].key, result)
+                store.put_result(relative, task.key_of(relative, summaries[relative].key),
+                                 result)
                 results[relative] = result
                 if progress is not None:  # the work fills the second half
                     progress(len(jobs) + done * len(jobs) // len(wanted), total)
@@ -149,7 +149,7 @@ def _checked(casebook: Casebook[T], today: date) -> Casebook[T]:
     return replace(casebook, checked=tuple(check(casebook, today)))
 
 
-def _known(files: Sequence[tuple[str, str]], store: Store, tasked: bool
+def _known(files: Sequence[tuple[str, str]], store: Store, task: Task[Any] | None
            ) -> tuple[dict[str, FileSummary], list[Job], dict[str, Any]]:
     """What the cache answers: the summaries and task results of unchanged files, and the
     jobs for the rest (files never seen, changed, or whose result is not cached)."""
@@ -169,9 +169,9 @@ def _known(files: Sequence[tuple[str, str]], store: Store, tasked: bool
         summary = store.summary(relative, key)
         if summary is not None:
             summaries[relative] = summary
-            if not tasked or not summary.valid:
+            if task is None or not summary.valid:
                 continue
-            cached, result = store.result(relative, key)
+            cached, result = store.result(relative, task.key_of(relative, key))
             if cached:
                 results[relative] = result
                 continue

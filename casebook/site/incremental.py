@@ -33,12 +33,13 @@ from casebook.load.checks import check_changed
 from casebook.load.files import FileSummary
 from casebook.load.loader import CASES_DIR, case_id, load_config, reread
 from casebook.model import Case
-from casebook.site.assemble import site_files
+from casebook.site.assemble import site_files, stale_files
 from casebook.site.build import BuildFailed, BuildResult, build, inputs_key
 from casebook.site.pages import CaseOutput, Renderer
 from casebook.site.sitefolder import (
     Chunks,
     build_lock,
+    finish_update,
     make_trash,
     replace_file,
     trash_folder,
@@ -55,6 +56,7 @@ class _Live:
     out: Path
     stamp: str
     head: str | None
+    history: str  # the key of the case files' git history (`commits.Histories.key`)
     config_bytes: bytes | None
     casebook: Casebook[CaseOutput]
     site: SiteState
@@ -79,7 +81,8 @@ class LiveBuild:
             paths = tuple(changed)
             if _in_place(state, paths, today):
                 with build_lock(out):
-                    return _update(state, paths)
+                    if not finish_update(root, out):  # else a build came between: start over
+                        return _update(state, paths)
         self._state = None
         result = build(root, today, out)
         if result.state is None:  # "up to date": no results in hand, so load them
@@ -107,6 +110,7 @@ def _start(root: Path, out: Path, today: date, result: BuildResult) -> _Live | N
         return None
     _, _, config_bytes = load_config(root)
     return _Live(root=root, out=out, stamp=result.stamp, head=commits.head(root),
+                 history=result.history,
                  config_bytes=config_bytes, casebook=casebook, site=site, renderer=renderer,
                  numbers=_numbers(casebook.files))
 
@@ -151,12 +155,16 @@ def _update(state: _Live, paths: tuple[str, ...]) -> BuildResult:
             trash.replace(target, text.encode("utf-8"))
         _drop_letters(out / "letters" / cid, {Path(n).name for n in pages}, trash)
         site.add(path, output)
-    for name, data in site_files(site, casebook.config, state.renderer.env).items():
+    whole = site_files(site, casebook.config, state.renderer.env)
+    for name, data in whole.items():
         if state.written.get(name) != data:  # the calendar, say, often stays the same
             trash.replace(out / name, data)
             state.written[name] = data
+    for name in stale_files(out, whole):  # fewer rows, pages or owners than before
+        trash.take(out / name)
+        state.written.pop(name, None)
     state.casebook = casebook
-    write_stamp(out, state.stamp, inputs_key(casebook, state.config_bytes),
+    write_stamp(out, state.stamp, inputs_key(casebook, state.config_bytes, state.history),
                 frozenset(state.dirty))
     trash.empty()
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(site.outputs),

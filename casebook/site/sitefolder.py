@@ -1,20 +1,29 @@
 """The site's folder on disk: the stamp that says what a site was built from, files replaced
-in one step, one build at a time, the leftovers of killed builds, and the swap that puts a new
-site in place of the old one."""
+in one step, one build at a time, the leftovers of killed builds, the swap that puts a new
+site in place of the old one, and the journal of an update made in place.
+
+An update in place (`build` with a few cases changed) moves files from a folder prepared
+beside the site into it, each in one step; the journal, in `.casebook-cache/`, lists every
+move and removal before the first is made and goes only once the last is done, so that the
+next build finishes an update that was killed half-way (`finish_update`): a reader sees each
+page as it was or as it is to be, and the site ends whole in the new state."""
 
 from __future__ import annotations
 
 import ctypes
 import fcntl
+import hashlib
 import itertools
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from casebook.atomic import write_atomic
 from casebook.load.cache import CACHE_DIR
 
 STAMP_FILE = ".casebook-build"
@@ -232,3 +241,138 @@ def _link_or_copy(source: str, target: str) -> None:
         os.link(source, target)
     except OSError:  # no hard links here (a copy of a file gone since fails as well)
         shutil.copy2(source, target)
+
+
+# -- updating the site in place, with a journal -----------------------------------------------
+
+
+def journal_path(root: Path, out: Path) -> Path:
+    """The journal of an update of the site `out` (one per site folder)."""
+    name = hashlib.blake2b(os.fsencode(out), digest_size=8).hexdigest()
+    return root / CACHE_DIR / f"site-update-{name}.json"
+
+
+def update_in_place(root: Path, out: Path, ready: Path, puts: list[str], drops: list[str]
+                    ) -> bool:
+    """Move each of `puts` (paths relative to the site) from the folder `ready`, beside the
+    site, to its place in `out`, then take each of `drops` out of the site, and last put the
+    stamp file, which says the update is complete. The journal is on disk before
+    the first move and removed after the last. False, with nothing done, when the journal
+    cannot be written (a read-only casebook): the site must be built anew."""
+    journal = journal_path(root, out)
+    record = {"out": str(out), "ready": str(ready), "put": puts, "drop": drops}
+    try:
+        make_trash(trash_folder(root))  # the cache folder, ignored by git
+        write_atomic(journal, json.dumps(record, indent=0).encode())
+    except OSError:
+        return False
+    _apply(out, ready, puts, drops, trash_folder(root))
+    journal.unlink()
+    return True
+
+
+def finish_update(root: Path, out: Path) -> bool:
+    """Finish the update in place of `out` that a killed process left, if any (with the build
+    lock held, before the leftovers are cleared: the folder it moves from is one); True when
+    there was one. When that folder is gone, the stamp goes: the next build renders all."""
+    journal = journal_path(root, out)
+    try:
+        record = json.loads(journal.read_text("utf-8"))
+        ready = Path(record["ready"])
+        puts, drops = list(record["put"]), list(record["drop"])
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError, KeyError, TypeError):  # a journal cut short: never applied
+        journal.unlink(missing_ok=True)
+        return False
+    if record.get("out") == str(out):
+        if ready.is_dir():
+            _apply(out, ready, puts, drops, trash_folder(root))
+        else:
+            (out / STAMP_FILE).unlink(missing_ok=True)
+    journal.unlink()
+    return True
+
+
+def _apply(out: Path, ready: Path, puts: list[str], drops: list[str], trash: Path) -> None:
+    """Every move and removal of an update; each one already done is skipped, so that a
+    journal can be applied again."""
+    made: set[str] = set()
+    last = [STAMP_FILE] if STAMP_FILE in puts else []
+    for relative in [p for p in puts if p != STAMP_FILE]:
+        source = ready / relative
+        if not os.path.lexists(source):  # moved already
+            continue
+        folder = os.path.dirname(relative)
+        if folder and folder not in made:
+            os.makedirs(out / folder, exist_ok=True)
+            made.add(folder)
+        _move(source, out / relative)
+    for relative in drops:
+        target = out / relative
+        if target.is_dir() and not target.is_symlink():
+            discard(target, trash)
+        elif os.path.lexists(target):
+            target.unlink()
+    for folder in sorted({os.path.dirname(r) for r in drops if "/" in r}, reverse=True):
+        _prune(out, folder)
+    for relative in last:  # the stamp: the site is whole in its new state
+        if os.path.lexists(ready / relative):
+            _move(ready / relative, out / relative)
+
+
+def _prune(out: Path, folder: str) -> None:
+    """Remove `folder` of the site and the folders above it while they are empty (a new
+    site would not have them)."""
+    while folder:
+        try:
+            os.rmdir(out / folder)
+        except OSError:  # not empty, or gone
+            return
+        folder = os.path.dirname(folder)
+
+
+def _move(source: Path, target: Path) -> None:
+    os.replace(source, target)
+
+
+# -- results cached ahead of the site -------------------------------------------------------
+
+
+def _building_path(root: Path, out: Path) -> Path:
+    return journal_path(root, out).with_name(journal_path(root, out).stem + ".building")
+
+
+def start_building(root: Path, out: Path) -> frozenset[str] | None:
+    """Note that a build of `out` is under way, before it caches what it renders, and say
+    what the last unfinished one left: the case files whose results it cached but whose
+    pages never reached the site (to render again), or None when it was killed before it
+    could say which (everything is rendered again)."""
+    note = _building_path(root, out)
+    left: frozenset[str] | None = frozenset()
+    try:
+        lines = note.read_text("utf-8").splitlines()
+        left = frozenset(lines[1:]) if lines[:1] == ["rendered"] else None
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        left = None
+    try:
+        make_trash(trash_folder(root))
+        note.write_bytes(b"")
+    except OSError:  # a read-only cache: no results are kept either
+        pass
+    return left
+
+
+def building_rendered(root: Path, out: Path, paths: frozenset[str]) -> None:
+    """Note the case files whose results this build cached, until its site is in place."""
+    text = "".join(f"{line}\n" for line in ("rendered", *sorted(paths)))
+    with suppress(OSError):  # a read-only cache: no results are kept either
+        write_atomic(_building_path(root, out), text.encode("utf-8"))
+
+
+def done_building(root: Path, out: Path) -> None:
+    """The build's site is in place (or it changed nothing): its cached results hold."""
+    with suppress(OSError):  # gone, or a read-only cache, which holds no new results
+        _building_path(root, out).unlink()
