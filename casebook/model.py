@@ -237,6 +237,7 @@ class Policy:
     direct_contact_before: str | None = "formal-notice"
     prescription_warning: int | None = 90  # days before a claim prescribes: interrupt it
     payment_acknowledges: bool = False  # a part payment restarts prescription (courts differ)
+    letters_ahead: int | None = 7  # days ahead a next action's letter is built; None: any
     _index: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

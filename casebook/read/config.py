@@ -150,6 +150,7 @@ class _Schema:
             "direct_contact_before": self.nullable(r.text),
             "prescription_warning": self.nullable(r.integer),
             "payment_acknowledges": self.boolean,
+            "letters_ahead": self.nullable(r.integer),
         }, what="the policy")
 
     def policies(self, node: Node) -> dict[str, Fields]:

@@ -4,7 +4,8 @@ offers it, and which invoices the letter is about (SPEC 7).
 Each condition is a small function whose docstring is its line of the policy, and one entry in
 its table under the name letters.yml uses. A `fits` condition returns why the letter does not fit
 the case as it stands ("no LETTER …") or None when it holds; an `offered` condition says whether
-the site makes the letter now; an `invoices` rule picks what the letter is about. A new kind of
+the site makes the letter now (given the case's policy); an `invoices` rule picks what the
+letter is about. A new kind of
 condition is one function and one table entry. Everything comes from the case's view; nothing
 here reads a file, renders a template or reads the clock.
 """
@@ -12,12 +13,14 @@ here reads a file, renders a template or reads the clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from casebook.engine.rules import money
+from casebook.model import Policy
 from casebook.site.views import CaseView, InvoiceView, PlanView, PromiseView
 
 Refusal = Callable[[CaseView, str], "str | None"]
-Offer = Callable[[CaseView, str], bool]
+Offer = Callable[[CaseView, str, Policy], bool]
 Pick = Callable[[CaseView, Sequence[InvoiceView]], list[InvoiceView]]
 
 
@@ -77,19 +80,26 @@ FITS: dict[str, Refusal] = {
 # -- when the site offers it ---------------------------------------------------------------------
 
 
-def next_action(view: CaseView, name: str) -> bool:
-    """The letter of the next action."""
-    return view.letter == name
+def next_action(view: CaseView, name: str, policy: Policy) -> bool:
+    """The letter of the next action, once the action is due within the policy's
+    `letters_ahead` days (a later one is made on demand, by `casebook letter`)."""
+    return view.letter == name and due_within(view, policy.letters_ahead)
 
 
-def with_the_lawyer(view: CaseView, name: str) -> bool:
+def with_the_lawyer(view: CaseView, name: str, policy: Policy) -> bool:
     """Once the file is with the lawyer (in court it is made on demand)."""
     return view.status == "legal"
 
 
-def something_owed(view: CaseView, name: str) -> bool:
+def something_owed(view: CaseView, name: str, policy: Policy) -> bool:
     """While something is owed (a settled case's, all zeros, is made on demand)."""
     return view.balance > 0
+
+
+def due_within(view: CaseView, days: int | None) -> bool:
+    """The next action is due by `days` days from today (`None`: whenever it is due; an
+    action without a date counts as due)."""
+    return days is None or view.due is None or view.due <= view.today + timedelta(days=days)
 
 
 OFFERED: dict[str, Offer] = {

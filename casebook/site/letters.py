@@ -26,7 +26,13 @@ from casebook.site.claim import InterestItem as InterestItem
 from casebook.site.claim import claim_of as claim_of
 from casebook.site.claim import imputed_lines as imputed_lines
 from casebook.site.letter_registry import LetterRule, registry
-from casebook.site.letter_rules import FITS, INVOICES, OFFERED, promises_since_d0
+from casebook.site.letter_rules import (
+    FITS,
+    INVOICES,
+    OFFERED,
+    next_action,
+    promises_since_d0,
+)
 from casebook.site.letter_rules import latest_plan as latest_plan
 from casebook.site.letter_rules import latest_promise as latest_promise
 from casebook.site.letter_rules import pending_promise as pending_promise
@@ -63,12 +69,16 @@ def unfit(view: CaseView, name: str, policy: Policy) -> str | None:
 
 
 def letters_for(view: CaseView, policy: Policy) -> tuple[str, ...]:
-    """The letters a case can need now, each only if it fits the case as it stands (`unfit`):
-    the next action's, then every letter of the registry whose `offered` conditions hold
-    (`letter_rules.OFFERED`), in the registry's order."""
-    wanted = [view.letter] if view.letter is not None else []
-    wanted += [rule.name for rule in registry().letters
-               if all(OFFERED[condition](view, rule.name) for condition in rule.offered)]
+    """The letters the site makes for a case now, each only if it fits the case as it stands
+    (`unfit`): the next action's once it is due within the policy's `letters_ahead` days,
+    then every letter of the registry whose `offered` conditions hold
+    (`letter_rules.OFFERED`: the agreements' confirmations, the statement, the dossier with
+    the lawyer), in the registry's order. Any other letter is made on demand
+    (`oneletter.ready_letter`)."""
+    wanted = [view.letter] if view.letter is not None and next_action(
+        view, view.letter, policy) else []
+    wanted += [rule.name for rule in registry().letters if all(
+        OFFERED[condition](view, rule.name, policy) for condition in rule.offered)]
     return tuple(name for name in dict.fromkeys(wanted) if unfit(view, name, policy) is None)
 
 
