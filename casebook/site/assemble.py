@@ -1,13 +1,18 @@
 """The whole-site files, assembled from the site's state: the dashboard and the exports.
 
-The cases' pieces (their dashboard rows, their lines of each export) are used as they come,
-never joined or encoded again: a large casebook's dashboard is tens of megabytes. It writes
-nothing; the build and the in-place update write what it assembles.
+The cases' pieces (their rows of the table's data and pages, their agenda items, their lines
+of each export) are used as they come, never encoded again. The dashboard itself stays small:
+the case table travels beside it (`table_data`). Every file is at the site's top level, so
+that a build or an update that puts it in place needs no folder for it. It writes nothing;
+the build and the in-place update write what it assembles.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 
@@ -16,9 +21,17 @@ import jinja2
 from casebook.model import Config
 from casebook.read.discover import template_dirs
 from casebook.site.dashboard import AGENDA_MARK, TABLE_MARK, SiteView
-from casebook.site.outputs import exports_for
+from casebook.site.outputs import exports_for, owner_calendars
 from casebook.site.sitefolder import Chunks, contained_files
 from casebook.site.state import SiteState
+from casebook.site.table_data import (
+    PAGE_ROWS,
+    agenda_groups,
+    data_files,
+    page_count,
+    page_name,
+    words,
+)
 from casebook.site.views import PRESCRIPTION_WINDOW
 
 
@@ -28,18 +41,46 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment
     ranked, by_case = state.by_urgency, state.by_case
     today = state.today
     window = config.policy.prescription_warning
+    groups, agenda = agenda_groups(ranked, today)
+    data = data_files([o.row_json for o in ranked])
+    pages = page_count(len(ranked))
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=state.invalid,
                     sums=state.totals, lists=state.lists, exports=exports_for(config),
-                    prescription_window=PRESCRIPTION_WINDOW if window is None else window)
-    index = env.get_template("index.html").render(site=site, creditor=config.creditor,
-                                                  base="", today=today)
-    pieces = {AGENDA_MARK: [o.agenda_html for o in ranked],
-              TABLE_MARK: [o.row_html for o in ranked]}
+                    prescription_window=PRESCRIPTION_WINDOW if window is None else window,
+                    agenda_groups=groups, data_files=tuple(data), table_pages=pages)
+    template = env.get_template("index.html")
+    index = template.render(site=site, creditor=config.creditor, base="", today=today,
+                            page=None, words=words(config.locale))
+    # a casebook's own index.html may still show every item and row where the page used to
+    pieces = {AGENDA_MARK: [o.agenda_html for o in ranked], **agenda, TABLE_MARK: []}
     files = {"index.html": _spliced(index, pieces)}
+    files.update(data)
+    for number in range(1, pages + 1):
+        part = ranked[(number - 1) * PAGE_ROWS:number * PAGE_ROWS]
+        text = template.render(site=site, creditor=config.creditor, base="", today=today,
+                               page=number, words=words(config.locale))
+        files[page_name(number)] = _spliced(text, {TABLE_MARK: [o.row_html for o in part]})
     lines = {"urgency": [o.lines for o in ranked], "case": [o.lines for o in by_case]}
     for at, export in enumerate(exports_for(config)):
         files[export.file] = export.whole(list(map(itemgetter(at), lines[export.order])))
+    files.update(owner_calendars(ranked, config))
     return files
+
+
+# the whole-site files whose number varies with the casebook (the table's data and pages, a
+# calendar per owner): an update in place takes out those it no longer writes
+_VARYING = re.compile(r"rows-\d{4,}\.js|table-\d+\.html|actions-[a-z0-9-]+\.ics")
+
+
+def stale_files(folder: Path, files: Iterable[str]) -> list[str]:
+    """The names of the whole-site files in `folder` (a built site) that a site made of
+    `files` no longer has, sorted."""
+    keep = set(files)
+    try:
+        names = [entry.name for entry in os.scandir(folder) if entry.is_file()]
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if n not in keep and _VARYING.fullmatch(n))
 
 
 def write_site(state: SiteState, config: Config, env: jinja2.Environment, root: Path,

@@ -1,4 +1,5 @@
-"""What the dashboard sees: each case as a row, and the page as a whole.
+"""What the dashboard sees: each case as a row, and the page as a whole (the dashboard, or
+one page of the plain-HTML table).
 
 A row is small, so that many thousands of them travel between processes cheaply; the page's
 totals and lists come kept up to date by `SiteState`. Nothing here reads files or the clock.
@@ -14,6 +15,7 @@ from typing import NamedTuple
 from markupsafe import Markup
 
 from casebook.site.outputs import Export
+from casebook.site.table_data import AgendaGroup
 from casebook.site.totals import Totals
 from casebook.site.views import PRESCRIPTION_WINDOW, CaseView
 
@@ -86,6 +88,11 @@ class SiteView:
     #: the days the "prescribing" total looks ahead, as the casebook's policy says (each case
     #: is counted by its own policy's)
     prescription_window: int = PRESCRIPTION_WINDOW
+    #: the agenda by owner (`table_data.agenda_groups`), the windowed table's data files, and
+    #: the number of plain-HTML table pages
+    agenda_groups: tuple[AgendaGroup, ...] = ()
+    data_files: tuple[str, ...] = ()
+    table_pages: int = 1
 
     @property
     def agenda(self) -> tuple[CaseRow, ...]:
@@ -100,6 +107,10 @@ class SiteView:
     def agenda_items_html(self) -> Markup:
         """Where the rendered agenda items go."""
         return Markup(AGENDA_MARK)
+
+    def group_items_html(self, group: AgendaGroup) -> Markup:
+        """Where one owner's rendered agenda items go."""
+        return Markup(group.mark)
 
     @property
     def totals(self) -> dict[str, Decimal]:

@@ -35,6 +35,7 @@ from casebook.site.letters import (
 from casebook.site.outputs import case_lines
 from casebook.site.pdf import letter_pdf, require_pdf
 from casebook.site.render import environment
+from casebook.site.table_data import row_json
 from casebook.site.totals import Totals
 from casebook.site.views import CaseView, LetterLink, case_view, source_name
 
@@ -46,7 +47,8 @@ class CaseOutput(NamedTuple):
     row: CaseRow
     order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
     lines: tuple[bytes, ...]  # its line of each export made (`outputs.exports_for`), in order
-    row_html: bytes
+    row_html: bytes  # its row of the plain-HTML table pages
+    row_json: bytes  # its row of the dashboard's windowed table (`table_data.row_json`)
     agenda_html: bytes  # empty when nothing is due
     share: Totals  # its share of the dashboard's totals
 
@@ -197,6 +199,7 @@ class Renderer:
             row=row, order=urgency(export),
             lines=case_lines(export, view.reason, self.today, self.config),
             row_html=self._partial("_case_row.html", row).encode(),
+            row_json=row_json(row, self.env, self.today),
             agenda_html=agenda.encode(), share=row.share())
         return view, files, output
 
