@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,12 @@ from casebook.site.outputs import DIALECTS, FORMATS
 
 if TYPE_CHECKING:
     from casebook.diagnostics import Diagnostic
-    from casebook.load.assess import Assessed
+    from casebook.load.assess import Assessed, Row
+    from casebook.load.casebook import Task
+    from casebook.model import Case, Config
+
+OWNER = click.option("--owner", metavar="NAME",
+                     help="Only the cases whose owner is NAME (the case files' `owner`).")
 
 
 @click.command()
@@ -107,15 +114,21 @@ def _report_errors(assessed: Assessed) -> None:
 @click.option("--all", "everything", is_flag=True,
               help="Also closed cases and cases with nothing to do.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (SPEC format).")
+@OWNER
 @click.pass_obj
-def next_(obj: Context, due_only: bool, everything: bool, as_json: bool) -> None:
+def next_(obj: Context, due_only: bool, everything: bool, as_json: bool,
+          owner: str | None) -> None:
     """The next action of every case, most urgent first."""
-    from casebook.load.assess import assess
+    from casebook.load.assess import assess, next_task
 
     # the reasons in the casebook's locale for people, in the SPEC's words for JSON
-    assessed = assess(obj.root, obj.today, for_people=not as_json)
+    task = next_task(obj.today, for_people=not as_json)
+    assessed = assess(obj.root, obj.today, task if owner is None else owned_task(task))
     _report_errors(assessed)
     rows = assessed.by_urgency(everything=everything, due_by=obj.today if due_only else None)
+    if owner is not None:
+        # the owner rode along only to choose the rows: the SPEC's objects do not carry it
+        rows = [_without_owner(r) for r in only_owner(assessed.rows, rows, owner)]
     if as_json:
         click.echo(json_lines(rows))
     else:
@@ -147,8 +160,9 @@ def show(obj: Context, case_id: str) -> None:
 @click.option("--dialect", type=click.Choice(DIALECTS),
               help="For csv: standard (commas, a decimal dot; the default) or excel-it "
                    "(semicolons, a decimal comma and a UTF-8 BOM, as Excel in Italian opens it).")
+@OWNER
 @click.pass_obj
-def export(obj: Context, fmt: str, dialect: str | None) -> None:
+def export(obj: Context, fmt: str, dialect: str | None, owner: str | None) -> None:
     """Every case with its balance, interest and next action, to stdout."""
     from casebook.load.assess import assess
     from casebook.site.formats import CSV_DIALECTS, export_task, to_csv, to_ics, to_json
@@ -158,6 +172,8 @@ def export(obj: Context, fmt: str, dialect: str | None) -> None:
     assessed = assess(obj.root, obj.today, task=export_task(obj.today, for_people=fmt == "ics"))
     _report_errors(assessed)
     rows = sorted(assessed.rows, key=lambda r: r["case"])
+    if owner is not None:
+        rows = only_owner(assessed.rows, rows, owner)
     if fmt == "json":
         text = to_json(rows)
     elif fmt == "csv":
@@ -167,6 +183,35 @@ def export(obj: Context, fmt: str, dialect: str | None) -> None:
     # Bytes, so that the CRLF line ends CSV and ICS require reach the file untouched.
     click.echo(text.encode("utf-8"), nl=False)
     sys.exit(1 if assessed.errors else 0)
+
+
+def owned_task(task: Task[Row]) -> Task[Row]:
+    """`task`, with each row carrying its case's `owner` (cached apart from `task`'s rows)."""
+    from casebook.load.casebook import Task
+
+    return Task(f"{task.kind}-owner", task.version, partial(_with_owner, task.run), task.keys)
+
+
+def _with_owner(run: Callable[[Case, Config], Row], case: Case, config: Config) -> Row:
+    return {**run(case, config), "owner": case.owner}
+
+
+def _without_owner(row: Row) -> Row:
+    return {k: v for k, v in row.items() if k != "owner"}
+
+
+def only_owner(every: Sequence[Row], rows: Sequence[Row], owner: str) -> list[Row]:
+    """The `rows` whose case's owner is `owner`, in their order; a usage error (exit 2) with a
+    did-you-mean hint and the owners there are when no case of `every` (the casebook's valid
+    cases, closed ones too) has that owner."""
+    known = sorted({r["owner"] for r in every if r["owner"]})
+    if owner not in known:
+        from casebook.diagnostics import did_you_mean
+
+        there = ", ".join(known) if known else "none: no case has an `owner`"
+        raise click.BadParameter(f"no case has owner {owner!r}{did_you_mean(owner, known)}; "
+                                 f"the owners: {there}", param_hint="'--owner'")
+    return [r for r in rows if r["owner"] == owner]
 
 
 COMMANDS: tuple[click.Command, ...] = (validate, next_, show, export)

@@ -5,16 +5,21 @@ This list drives the build (which files, each case's piece of each, in which ord
 choices of `casebook export --format` and `--dialect`, and the dashboard's download links. A
 new export format is one entry here, its line and whole-file functions in `formats`, and its
 label. It is read by `casebook --help` too, so it imports `formats` only to make a line.
+Each owner's calendar (`owner_calendars`) is the whole calendar's lines of that owner's cases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from casebook.model import Config
@@ -113,3 +118,54 @@ def case_lines(row: dict[str, Any], said: str, today: date, config: Config
     """A case's line of every export made for the casebook, in `exports_for`'s order."""
     line = CaseLine(row, _formats().csv_cells(row), said, today, config)
     return tuple(e.line(line) for e in exports_for(config))
+
+
+# -- each owner's calendar ----------------------------------------------------------------
+
+CALENDAR = "actions.ics"  # the whole calendar, whose events each owner's calendar takes
+
+
+class _Owned(Protocol):
+    """What an owner's calendar needs from a case's output (`pages.CaseOutput`)."""
+
+    @property
+    def row(self) -> Any: ...  # with `.owner`, a name or None
+
+    @property
+    def lines(self) -> tuple[bytes, ...]: ...  # in `exports_for`'s order
+
+
+def owner_calendars(ranked: Sequence[_Owned], config: Config) -> dict[str, Chunks]:
+    """`actions-<owner>.ics` → the calendar of that owner's cases, for every owner with a case:
+    the whole calendar's events of those cases, in `ranked`'s order (most urgent first), so an
+    owner with nothing dated gets an empty calendar rather than a missing file."""
+    export = next(e for e in exports_for(config) if e.file == CALENDAR)
+    at = exports_for(config).index(export)
+    events: dict[str, list[bytes]] = defaultdict(list)
+    for output in ranked:
+        if output.row.owner:
+            events[output.row.owner].append(output.lines[at])
+    names = owner_calendar_names(events)
+    return {names[owner]: export.whole(events[owner]) for owner in sorted(events)}
+
+
+def owner_calendar_names(owners: Iterable[str]) -> dict[str, str]:
+    """Each owner's calendar file: `actions-<slug>.ics`, the slug the name in lower-case ASCII
+    letters, digits and hyphens (`Luca Rossi` → `luca-rossi`). Owners whose slugs are the same
+    (`Luca Rossi`, `luca-rossi`) each get a digest of their name after it, so that no calendar
+    takes another's place and an owner's file does not depend on the order of the cases."""
+    slugs = {owner: owner_slug(owner) for owner in sorted(set(owners))}
+    shared = {slug for slug, count in Counter(slugs.values()).items() if count > 1}
+    return {owner: f"actions-{slug}{_digest(owner) if slug in shared else ''}.ics"
+            for owner, slug in slugs.items()}
+
+
+def owner_slug(owner: str) -> str:
+    """`owner` as a file name's part: accents dropped, anything but a-z and 0-9 one hyphen;
+    `owner` when nothing is left (a name in another script)."""
+    ascii_ = unicodedata.normalize("NFKD", owner).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-") or "owner"
+
+
+def _digest(owner: str) -> str:
+    return "-" + hashlib.sha256(owner.encode("utf-8")).hexdigest()[:8]
