@@ -7,6 +7,7 @@ its file and line (`casebook.site.template_errors`); `build` then leaves the sit
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,18 @@ if TYPE_CHECKING:
 @click.option("--pdf", is_flag=True,
               help="Write each letter as an A4 PDF beside its page too (needs the pdf extra: "
                    "pip install 'casebook[pdf]'). watch and serve make no PDFs.")
+@click.option("--shard", "part", metavar="I/N",
+              help="Render only part I of N (the case pages and letters, and the pieces "
+                   "of the dashboard and exports) into --out, for --merge.")
+@click.option("--merge", is_flag=True,
+              help="Put the site together from the folders of every shard (DIR…).")
+@click.argument("shards", nargs=-1, metavar="[DIR…]",
+                type=click.Path(file_okay=False, path_type=Path))
 @click.pass_obj
-def build(obj: Context, out: Path | None, keep_going: bool, pdf: bool) -> None:
-    """Render the dashboard, case pages, letters and exports into site/."""
+def build(obj: Context, out: Path | None, keep_going: bool, pdf: bool, part: str | None,
+          merge: bool, shards: tuple[Path, ...]) -> None:
+    """Render the dashboard, case pages, letters and exports into site/; on N machines,
+    `--shard I/N` on each then `--merge DIR…` (the shards' folders)."""
     import jinja2
 
     from casebook.diagnostics import summary
@@ -42,10 +52,10 @@ def build(obj: Context, out: Path | None, keep_going: bool, pdf: bool) -> None:
     if site.exists() and not site.is_dir():
         raise CasebookError(f"{shown(site)} is not a folder: casebook builds the site into a "
                             "folder; move that file away or name another with --out")
+    run = _how(obj, out, keep_going, pdf, part, merge, shards, make)
     with _progress("Rendering") as progress:
         try:
-            result = make(obj.root, obj.today, out, keep_going=keep_going, progress=progress,
-                          pdf=pdf)
+            result = run(progress)
         except BuildFailed as failed:
             for diagnostic in failed.diagnostics:
                 click.echo(diagnostic.format(), err=True)
@@ -68,10 +78,44 @@ def build(obj: Context, out: Path | None, keep_going: bool, pdf: bool) -> None:
     where = shown(result.out)
     if not result.written:
         click.echo(f"{where} is up to date ({result.cases} cases)")
+    elif part is not None:
+        click.echo(f"built shard {part} in {where}: {result.cases} cases")
+    elif merge:
+        left = f"; {len(result.invalid)} invalid files left out" if result.invalid else ""
+        click.echo(f"built {where} from {len(shards)} shards: {result.cases} cases{left}")
     else:
         left = f"; {len(result.invalid)} invalid files left out" if result.invalid else ""
         click.echo(f"built {where}: {result.cases} cases, {result.rendered} rendered{left}")
     sys.exit(1 if result.invalid else 0)
+
+
+def _how(obj: Context, out: Path | None, keep_going: bool, pdf: bool, part: str | None,
+         merge: bool, shards: tuple[Path, ...], make: Callable[..., Any]
+         ) -> Callable[[Any], Any]:
+    """The build asked for: whole, one shard, or the merge of shards; a usage error for
+    options that do not go together."""
+    from casebook.site.shard import Part, build_shard
+    from casebook.site.shard import merge as merge_shards
+
+    if part is not None and merge:
+        raise click.UsageError("--shard and --merge cannot be used together: each shard "
+                               "builds with --shard I/N, then one job merges with --merge DIR…")
+    if shards and not merge:
+        raise click.UsageError(f"unexpected argument {shards[0]}: only --merge takes folders")
+    if merge:
+        if not shards:
+            raise click.UsageError("--merge needs the shards' folders: --merge DIR…")
+        return lambda _: merge_shards(obj.root, obj.today, list(shards), out,
+                                      keep_going=keep_going or None, pdf=pdf or None)
+    if part is not None:
+        try:
+            which = Part.parse(part)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--shard") from None
+        return lambda progress: build_shard(obj.root, obj.today, which, out,
+                                            keep_going=keep_going, pdf=pdf, progress=progress)
+    return lambda progress: make(obj.root, obj.today, out, keep_going=keep_going,
+                                 progress=progress, pdf=pdf)
 
 
 class _progress:
