@@ -261,3 +261,17 @@ def test_phone_width_has_no_horizontal_page_scroll(page, site: Path) -> None:  #
     page.goto((site / "index.html").as_uri())
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1
+
+
+@pytest.mark.parametrize("width", [1300, 1000, 800])
+def test_every_total_fits_its_card(page, site: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+    """Six totals side by side: the largest figure stays inside its card, never clipped."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto((site / "index.html").as_uri())
+    clipped = page.evaluate("""[...document.querySelectorAll('.kpi')].filter(card => {
+        const value = card.querySelector('.kpi__value');
+        const right = card.getBoundingClientRect().right;
+        return value && (value.scrollWidth > value.clientWidth
+                         || value.getBoundingClientRect().right > right);
+    }).length""")
+    assert page.locator(".kpi").count() == 6 and clipped == 0
