@@ -42,6 +42,8 @@ currency: EUR
 #   min_gap: 7                 # days between two steps
 #   promise_grace: 3           # days after a promised date before it counts as missed
 #   stalling: 2                # broken promises that mean the debtor is only gaining time
+#   prescription_warning: 90   # days before a claim prescribes to interrupt it
+#   letters_ahead: 7           # build makes letters for the actions due within these days
 policies:
   gentle: {min_gap: 14}        # a named policy, chosen per case with `policy: gentle`
 """
