@@ -11,16 +11,43 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
+from urllib.parse import quote
 
 from markupsafe import Markup
 
 from casebook.site.outputs import Export
-from casebook.site.table_data import AgendaGroup
 from casebook.site.totals import Totals
 from casebook.site.views import PRESCRIPTION_WINDOW, CaseView
 
 TABLE_MARK = "\x00casebook:table\x00"  # never in a page otherwise: NUL is refused in input
 AGENDA_MARK = "\x00casebook:agenda\x00"
+
+
+@dataclass(frozen=True)
+class AgendaGroup:
+    """One owner's part of the agenda: its items (spliced in at `mark`), how many of its
+    cases are only to be closed, and how many more are due than it shows."""
+
+    owner: str | None
+    mark: str
+    items: int
+    to_close: int
+    more: int
+
+    @property
+    def key(self) -> str:
+        return self.owner if self.owner is not None else "-"
+
+    @property
+    def due_link(self) -> str:
+        """The table of the group's cases due (its "and N more")."""
+        return "index.html#due=1&owner=" + quote(self.key, safe="")
+
+    @property
+    def close_link(self) -> str:
+        """The table of the group's cases due to be closed."""
+        return "index.html#action=close&due=1&owner=" + quote(self.key, safe="")
+
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Protocol
+
+from casebook.site.dashboard import AgendaGroup, CaseRow
 
 if TYPE_CHECKING:
     import jinja2
 
-    from casebook.site.dashboard import CaseRow
-    from casebook.site.pages import CaseOutput
+
+class Ranked(Protocol):
+    """What the agenda needs of a case's output (`pages.CaseOutput`)."""
+
+    @property
+    def row(self) -> CaseRow: ...
+
+    @property
+    def agenda_html(self) -> bytes: ...
+
 
 CHUNK_ROWS = 2000  # rows per JavaScript data file
 PAGE_ROWS = 500  # rows per plain-HTML table page
@@ -102,33 +110,7 @@ def page_count(rows: int) -> int:
     return max(1, -(-rows // PAGE_ROWS))
 
 
-@dataclass(frozen=True)
-class AgendaGroup:
-    """One owner's part of the agenda: its items (spliced in at `mark`), how many of its
-    cases are only to be closed, and how many more are due than it shows."""
-
-    owner: str | None
-    mark: str
-    items: int
-    to_close: int
-    more: int
-
-    @property
-    def key(self) -> str:
-        return self.owner if self.owner is not None else "-"
-
-    @property
-    def due_link(self) -> str:
-        """The table of the group's cases due (its "and N more")."""
-        return "index.html#due=1&owner=" + quote(self.key, safe="")
-
-    @property
-    def close_link(self) -> str:
-        """The table of the group's cases due to be closed."""
-        return "index.html#action=close&due=1&owner=" + quote(self.key, safe="")
-
-
-def agenda_groups(ranked: Sequence[CaseOutput], today: date
+def agenda_groups(ranked: Sequence[Ranked], today: date
                   ) -> tuple[tuple[AgendaGroup, ...], dict[str, list[bytes]]]:
     """The agenda by owner, each group most urgent first, the cases without owner last;
     a case's `close` action counted, not listed; at most `AGENDA_CAP` items a group. With
