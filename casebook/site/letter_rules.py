@@ -5,9 +5,8 @@ Each condition is a small function whose docstring is its line of the policy, an
 its table under the name letters.yml uses. A `fits` condition returns why the letter does not fit
 the case as it stands ("no LETTER …") or None when it holds; an `offered` condition says whether
 the site makes the letter now (given the case's policy); an `invoices` rule picks what the
-letter is about. A new kind of
-condition is one function and one table entry. Everything comes from the case's view; nothing
-here reads a file, renders a template or reads the clock.
+letter is about. A new kind of condition is one function and one table entry. Everything comes
+from the case's view; nothing here reads a file, renders a template or reads the clock.
 """
 
 from __future__ import annotations
