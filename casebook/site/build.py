@@ -102,6 +102,13 @@ def templates_key(root: Path) -> str:
     return digest.hexdigest()
 
 
+def build_stamp(root: Path, today: date, keep_going: bool, pdf: bool) -> str:
+    """What a site is built from besides its inputs: the day, the templates and the options
+    (`--shard` writes it too, and `--merge` checks it)."""
+    return "|".join((today.isoformat(), templates_key(root), f"keep-going={keep_going}",
+                     f"pdf={pdf}"))
+
+
 def inputs_key(casebook: Casebook[Any], config_bytes: bytes | None, history: str) -> str:
     """A digest of every input file's content, then the key of the case files' git history
     (`commits.Histories.key`): equal keys, equal sites (with equal stamps)."""
@@ -156,8 +163,7 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
            pdf: bool) -> BuildResult:
     # a site with PDFs and one without differ in every case's files: neither reuses the other;
     # no HEAD: a commit changes only the histories of the files it touched (`history.keys`)
-    stamp = "|".join((today.isoformat(), templates_key(root), f"keep-going={keep_going}",
-                      f"pdf={pdf}"))
+    stamp = build_stamp(root, today, keep_going, pdf)
     previous, previous_inputs, dirty = read_stamp(out)
     config, _, config_bytes = load_config(root)
     history = commits.read_histories(root)

@@ -38,7 +38,7 @@ from casebook.load.casebook import Task
 from casebook.load.loader import load, load_config
 from casebook.model import Case, Config
 from casebook.site.assemble import write_site
-from casebook.site.build import BuildFailed, BuildResult, inputs_key, templates_key
+from casebook.site.build import BuildFailed, BuildResult, build_stamp, inputs_key
 from casebook.site.pages import CaseOutput, Renderer
 from casebook.site.pdf import require_pdf
 from casebook.site.render import environment
@@ -90,12 +90,6 @@ def part_of(case_id: str, total: int) -> int:
     agrees and a new case moves no other."""
     digest = hashlib.blake2b(case_id.encode("utf-8"), digest_size=8).digest()
     return 1 + int.from_bytes(digest, "big") % total
-
-
-def build_stamp(root: Path, today: date, keep_going: bool, pdf: bool) -> str:
-    """The stamp `build` writes for these options (`build._build` makes the same)."""
-    return "|".join((today.isoformat(), templates_key(root), f"keep-going={keep_going}",
-                     f"pdf={pdf}"))
 
 
 # -- one shard ---------------------------------------------------------------------------------
