@@ -392,3 +392,27 @@ def test_every_export_is_built_linked_and_written_alike_by_the_cli(tmp_path: Pat
             events = [sorted(text.removesuffix(b"END:VCALENDAR\r\n").split(b"BEGIN:VEVENT"))
                       for text in (written, built)]
             assert events[0] == events[1] and len(events[0]) > 2
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_cases_the_checks_refuse_leave_nothing_in_the_site(
+        demo: Path, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each case is rendered where it is parsed, before the casebook-wide checks: a case they
+    then refuse (its invoice number used in another file too) has its files taken out again,
+    and its result is not cached, so it is rendered once it is valid."""
+    if parallel:  # the workers' road, on the demo's two dozen files
+        monkeypatch.setattr("casebook.load.workers.PARALLEL_FROM", 1)
+    text = (demo / "cases" / "il-portico.md").read_text()
+    (demo / "cases" / "copy.md").write_text(text.replace("Il Portico", "Copia"))
+    result = build(demo, DAY, keep_going=True)
+    assert result.invalid == ["cases/copy.md", "cases/il-portico.md"]
+    site = demo / "site"
+    for cid in ("copy", "il-portico"):
+        assert not (site / "cases" / f"{cid}.html").exists()
+        assert not (site / "letters" / cid).exists()
+    assert (site / "cases" / "edil-moretti.html").is_file()
+    (demo / "cases" / "copy.md").unlink()
+    again = build(demo, DAY, keep_going=True)
+    assert again.invalid == [] and again.rendered == 1
+    assert (site / "cases" / "il-portico.html").is_file()
+    assert (site / "letters" / "il-portico").is_dir()

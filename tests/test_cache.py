@@ -56,7 +56,9 @@ def test_the_cache_is_sealed_and_still_used(demo: Path) -> None:
 def test_compiled_templates_never_live_inside_the_casebook(demo: Path) -> None:
     build(demo, DAY)
     inside = [p for p in (demo / CACHE_DIR).rglob("*") if p.is_file()]
-    assert all(p.suffix == ".pickle" or p.name == ".gitignore" for p in inside), inside
+    # tables, and the cases' pieces of the whole-site files (bytes, never code)
+    assert all(p.suffix == ".pickle" or p.name == ".gitignore"
+               or (p.parent.name == "pieces" and p.suffix == ".bin") for p in inside), inside
     folder = usercache.user_cache_dir()
     assert folder is not None and any((folder / "templates").iterdir())
     assert demo.resolve() not in folder.resolve().parents

@@ -4,6 +4,7 @@ number of table pages, and the agenda by owner (closing folded, long groups capp
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from types import SimpleNamespace
 
@@ -18,7 +19,7 @@ from casebook.site.table_data import (
 DAY = date(2026, 11, 20)
 
 
-def rows_of(files: dict[str, list[bytes]]) -> list[list[object]]:
+def rows_of(files: dict[str, Iterator[bytes]]) -> list[list[object]]:
     """The rows each file pushes, read back as JSON."""
     found = []
     for name in sorted(files):
@@ -55,7 +56,16 @@ def test_the_agenda_by_owner_without_owner_last_closing_counted_long_groups_capp
               output("zoe", "reminder", 3), output("zoe", "close", 4),
               output("ada", "call", 5, due=False)]
     ranked += [output("bob", "call", 10 + i) for i in range(AGENDA_CAP + 7)]
-    groups, pieces = agenda_groups(ranked, DAY)  # type: ignore[arg-type]
+    read: list[int] = []
+
+    class Items(list[bytes]):  # records which items are read
+        def __getitem__(self, at):  # type: ignore[no-untyped-def]
+            read.append(at)
+            return super().__getitem__(at)
+
+    items = Items(o.agenda_html for o in ranked)
+    groups, pieces = agenda_groups(ranked, DAY, items)
+    assert len(read) == sum(g.items for g in groups)  # only the items shown are read
     assert [(g.owner, g.items, g.to_close, g.more) for g in groups] == [
         ("ada", 1, 0, 0), ("bob", AGENDA_CAP, 0, 7), ("zoe", 1, 2, 0), (None, 1, 0, 0)]
     assert pieces[groups[2].mark] == [b"<li>zoe-3</li>"]  # the closing ones are not listed

@@ -154,6 +154,22 @@ def test_damaged_pieces_are_refused(book: Path) -> None:
     assert code == 1 and "damaged or replaced" in err
 
 
+def test_damaged_or_missing_pieces_files_are_refused(book: Path) -> None:
+    """The cases' lines of the exports and rows of the dashboard travel in the shard's
+    pieces files: their bytes go into the site, so each is checked against the header."""
+    one, two = shards(book, 2)
+    folder = Path(two) / SHARD_DIR / "pieces"
+    (piece,) = folder.iterdir()
+    data = piece.read_bytes()
+    piece.write_bytes(data.replace(b"<td", b"<TD", 1))
+    code, _, err = invoke(book, "build", "--merge", one, two, "--out", str(book / "merged"))
+    assert code == 1 and "damaged or replaced" in err
+    piece.unlink()
+    code, _, err = invoke(book, "build", "--merge", one, two, "--out", str(book / "merged"))
+    assert code == 1 and "does not hold the pieces files" in err
+    assert not (book / "merged").exists()
+
+
 def test_case_pages_with_git_history_merge_to_the_same_bytes(book: Path) -> None:
     """Each shard reads the files' history itself: the pages that show it are the same."""
     git = ["git", "-C", str(book), "-c", "user.name=Test", "-c", "user.email=test@example.com"]

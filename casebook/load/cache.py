@@ -136,6 +136,10 @@ class Store:
         self.results[relative] = (key, result)
         self.dirty_shards.add(shard_of(relative))
 
+    def kept_results(self, present: set[str]) -> list[Any]:
+        """The results `save` keeps: those of the files present."""
+        return [entry[1] for relative, entry in self.results.items() if relative in present]
+
     def drop_results(self, paths: Iterable[str] | None = None) -> None:
         """Forget the cached results of `paths`, or all of them."""
         if paths is None:

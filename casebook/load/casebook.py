@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -18,9 +18,12 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Task(Generic[T]):
     """Work done on each case that passes the checks, in the worker that parsed it; its
-    result must pickle. Results are cached per file under `kind`, for one `version` of
-    everything else they depend on (the day, the templates): equal kinds and versions must
-    give equal results for equal files and config. `keys` names, by case path, what else a
+    result must pickle. It runs before the casebook-wide checks (so that no worker holds the
+    cases until they are done): the result of a case they refuse is dropped, after `undo`
+    (when given) has taken away what the work left behind. Results are cached per file
+    under `kind`, for one `version` of everything else they depend on (the day, the
+    templates): equal kinds and versions must give equal results for equal files and
+    config. `keys` names, by case path, what else a
     case's result depends on (a digest of its file's git history): a cached result is taken
     only under the same key."""
 
@@ -28,6 +31,10 @@ class Task(Generic[T]):
     version: str
     run: Callable[[Case, Config], T]
     keys: Mapping[str, str] = field(default_factory=dict)
+    undo: Callable[[str, T], None] | None = None  # (case path, result)
+    #: told every result the cache keeps, before it writes them (a task whose results name
+    #: files of its own makes them durable first)
+    saving: Callable[[Iterable[T]], None] | None = None
 
     def key_of(self, relative: str, file_key: str) -> str:
         """The key a case's result is cached under: its file's, and its own `keys` entry."""

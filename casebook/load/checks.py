@@ -16,7 +16,7 @@ from typing import Any
 from casebook.diagnostics import Diagnostic, Severity
 from casebook.engine.prescription import add_years
 from casebook.load.casebook import Casebook
-from casebook.load.files import FileSummary
+from casebook.load.files import FileSummary, dated_facts_of
 from casebook.read.config import CONFIG_NAME
 
 SummaryCheck = Callable[[FileSummary, date], Iterable[Diagnostic]]
@@ -73,7 +73,9 @@ def rate_coverage(casebook: Casebook[Any], today: date) -> Iterator[Diagnostic]:
 def future_facts(summary: FileSummary, today: date) -> Iterator[Diagnostic]:
     """Facts dated after the day are ignored by every computation; say so."""
     limit = today.toordinal()
-    for ordinal, line, col, what in summary.dated:
+    if summary.latest <= limit:
+        return
+    for ordinal, line, col, what in dated_facts_of(summary):
         if ordinal > limit:
             day = date.fromordinal(ordinal)
             yield Diagnostic(summary.path, line, col, Severity.WARNING, "future",

@@ -8,6 +8,7 @@ between processes cheaply. It reads only the file it is given and never reads th
 from __future__ import annotations
 
 import hashlib
+import marshal
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -26,7 +27,9 @@ class FileSummary(NamedTuple):
     key: str  # digest of the file's bytes
     diagnostics: tuple[Diagnostic, ...]
     invoices: tuple[tuple[str, int, int], ...]  # number, line, column
-    dated: tuple[tuple[int, int, int, str], ...]  # date ordinal, line, column, what
+    #: every dated fact as (date ordinal, line, column, what), packed (`dated_facts_of`): a
+    #: casebook holds a summary of every file, and most never need them unpacked
+    dated: bytes
     valid: bool  # the file parsed into a case
     credits: tuple[tuple[str, int, int], ...] = ()  # credit-note number, line, column
     sources: tuple[tuple[str, int, int], ...] = ()  # an invoice's source file, line, column
@@ -35,6 +38,7 @@ class FileSummary(NamedTuple):
     consumer_claims: tuple[tuple[str, int, int, int, int], ...] = ()
     interruptions: tuple[int, ...] = ()
     filed: int | None = None
+    latest: int = 0  # the ordinal of the last date among `dated` (0: none)
 
 
 def parse_file(relative: str, data: bytes | int, config: Config) -> Parsed:
@@ -49,6 +53,14 @@ def parse_file(relative: str, data: bytes | int, config: Config) -> Parsed:
     return Parsed(kept, (problem, *parsed.diagnostics))
 
 
+NOTHING_DATED = marshal.dumps(())
+
+
+def dated_facts_of(summary: FileSummary) -> tuple[tuple[int, int, int, str], ...]:
+    """The file's dated facts, unpacked: (date ordinal, line, column, what)."""
+    return marshal.loads(summary.dated)  # type: ignore[no-any-return]
+
+
 def clean(parsed: Parsed) -> Case | None:
     """The case, when its file has no error of its own."""
     if parsed.case is None or any(d.severity is Severity.ERROR for d in parsed.diagnostics):
@@ -59,12 +71,13 @@ def clean(parsed: Parsed) -> Case | None:
 def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:
     case = parsed.case
     if case is None:
-        return FileSummary(relative, key, parsed.diagnostics, (), (), False)
+        return FileSummary(relative, key, parsed.diagnostics, (), NOTHING_DATED, False)
+    dated = tuple((day.toordinal(), pos.line, pos.col, what)
+                  for what, day, pos in dated_facts(case))
     return FileSummary(
         relative, key, parsed.diagnostics,
         invoices=tuple((i.number, i.pos.line, i.pos.col) for i in case.invoices),
-        dated=tuple((day.toordinal(), pos.line, pos.col, what)
-                    for what, day, pos in dated_facts(case)),
+        dated=marshal.dumps(dated), latest=max((d[0] for d in dated), default=0),
         valid=True,
         credits=tuple((c.number, c.pos.line, c.pos.col) for c in case.credits),
         sources=tuple((i.source, i.pos.line, i.pos.col) for i in case.invoices if i.source),
@@ -107,12 +120,12 @@ def dated_facts(case: Case) -> list[tuple[str, date, Pos]]:
 def unreadable(relative: str, exc: OSError) -> FileSummary:
     message = f"cannot read the file: {exc.strerror or exc}"
     diagnostic = Diagnostic(relative, 1, 1, Severity.ERROR, "io", message)
-    return FileSummary(relative, "", (diagnostic,), (), (), False)
+    return FileSummary(relative, "", (diagnostic,), (), NOTHING_DATED, False)
 
 
 def refused(diagnostic: Diagnostic) -> FileSummary:
     """An entry of cases/ that is not read, with the diagnostic that says why."""
-    return FileSummary(diagnostic.path, "", (diagnostic,), (), (), False)
+    return FileSummary(diagnostic.path, "", (diagnostic,), (), NOTHING_DATED, False)
 
 
 def digest(data: bytes) -> str:

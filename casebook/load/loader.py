@@ -1,9 +1,11 @@
 """Loading a whole casebook: find it, read its config, parse every case file (on every core,
 through the cache), check the casebook on the day, and run the work asked on each valid case.
 
-The stages run one way: read → parse → check → work. A case that a casebook-wide check finds
-wrong (an invoice number used in two files) is never worked on. It reads files and writes only
-its cache; it never reads the clock.
+The stages run one way: read → parse and work → check. The work asked runs on each case in the
+worker that parses it, so that no case is held until the checks are done; a case that a
+casebook-wide check then finds wrong (an invoice number used in two files) has its result
+dropped, and undone (`Task.undo`) where the work left something behind. It reads files and
+writes only its cache; it never reads the clock.
 """
 
 from __future__ import annotations
@@ -114,34 +116,37 @@ def _load(root: Path, today: date | None, task: Task[T] | None, use_cache: bool,
     store.drop_results(rerun)
     files, refusals = scan(root)
     summaries, jobs, results = _known(files, store, task)
-    total = len(jobs) * (2 if task else 1)
+    worked: dict[str, T] = {}  # the task's results on the cases parsed now, before the checks
     with Workers(config, task.run if task else None, len(jobs)) as workers:
-        for done, (relative, key, summary) in enumerate(workers.parse(jobs), 1):
+        for done, (relative, key, summary, answer) in enumerate(workers.parse(jobs), 1):
             _remember(store, relative, key, summary, summaries)
+            if answer is not None:
+                worked[relative] = answer[0]
             if progress is not None:
-                progress(done, total)
-        for diagnostic in refusals:
-            summaries[diagnostic.path] = refused(diagnostic)
-        casebook: Casebook[T] = Casebook(
-            root=root, config=config, config_diagnostics=config_diagnostics,
-            files=tuple(summaries[path] for path in sorted(summaries)),
-            has_config=config_bytes is not None, worked=len(jobs))
-        if today is not None:
-            casebook = _checked(casebook, today)
-        if task is not None:
-            invalid = set(casebook.invalid)
-            parsed = {job[0] for job in jobs}
-            wanted = [s.path for s in casebook.files
-                      if s.path in parsed and s.valid and s.path not in invalid]
-            for done, (relative, result) in enumerate(workers.work(wanted), 1):
-                store.put_result(relative, task.key_of(relative, summaries[relative].key),
-                                 result)
-                results[relative] = result
-                if progress is not None:  # the work fills the second half
-                    progress(len(jobs) + done * len(jobs) // len(wanted), total)
-            for path in invalid:
-                results.pop(path, None)
-    store.save({relative for relative, _ in files})
+                progress(done, len(jobs))
+    for diagnostic in refusals:
+        summaries[diagnostic.path] = refused(diagnostic)
+    casebook: Casebook[T] = Casebook(
+        root=root, config=config, config_diagnostics=config_diagnostics,
+        files=tuple(summaries[path] for path in sorted(summaries)),
+        has_config=config_bytes is not None, worked=len(jobs))
+    if today is not None:
+        casebook = _checked(casebook, today)
+    if task is not None:
+        invalid = set(casebook.invalid)
+        for relative, result in worked.items():
+            if relative in invalid:  # refused by the checks: as if never worked on
+                if task.undo is not None:
+                    task.undo(relative, result)
+                continue
+            store.put_result(relative, task.key_of(relative, summaries[relative].key), result)
+            results[relative] = result
+        for path in invalid:
+            results.pop(path, None)
+    present = {relative for relative, _ in files}
+    if task is not None and task.saving is not None:
+        task.saving(store.kept_results(present))
+    store.save(present)
     return replace(casebook, results=results)
 
 

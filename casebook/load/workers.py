@@ -1,12 +1,13 @@
-"""Work on every core: each case file is parsed in one worker, which keeps the case until the
-casebook has been checked and the work on it (a `Task`) is asked, then runs it there.
+"""Work on every core: each case file is parsed in one worker, which runs the work asked on it
+(a `Task`) right there, when the file parses without an error of its own.
 
 Work flows one way. The parent hands out files to parse, a batch at a time to whichever worker
-is free, and gets back each file's summary; it checks the whole casebook; then it sends each
-worker the valid cases that worker holds, and gets back their results. Whole case models never
-travel between processes, and nothing is parsed twice. The config and the task reach the
-workers as the arguments they are forked with, never through module state. Below a few hundred
-files a pool costs more than it saves, and the same work is done in this process.
+is free, and gets back each file's summary and, for a case, the task's result; it then checks
+the whole casebook and drops the results of the cases the checks refuse (`loader`). So no
+worker holds a case after its answer: memory does not grow with the casebook. Whole case models
+never travel between processes, and nothing is parsed twice. The config and the task reach
+the workers as the arguments they are forked with, never through module state. Below a few
+hundred files a pool costs more than it saves, and the same work is done in this process.
 """
 
 from __future__ import annotations
@@ -30,43 +31,37 @@ BATCH_MOST = 40  # files sent to a worker at once
 PARALLEL_FROM = 300  # below this many files to parse, a worker pool costs more than it saves
 
 Job = tuple[str, str, str]  # relative path, full path, key ("" when not read yet)
-Parsed = tuple[str, str, FileSummary]  # relative path, key, summary
+#: relative path, key, summary, and the task's result in a 1-tuple (None: no case, or no task)
+Parsed = tuple[str, str, FileSummary, tuple[Any] | None]
 Run = Callable[[Case, Config], T]
 
 
 class Hands(Generic[T]):
-    """The cases one process has parsed and holds for the work to come."""
+    """One process's work: parse a file and, when it is a case, run the task on it."""
 
     def __init__(self, config: Config, run: Run[T] | None) -> None:
         self.config, self.run = config, run
-        self.held: dict[str, Case] = {}
 
     def parse(self, job: Job) -> Parsed:
         relative, path, key = job
         try:
             data = read_limited(path)
         except OSError as exc:
-            return relative, key, unreadable(relative, exc)
+            return relative, key, unreadable(relative, exc), None
         key = key or file_key(data)
         parsed = parse_file(relative, data, self.config)
         case = clean(parsed)
-        if self.run is not None and case is not None:
-            self.held[relative] = case
-        return relative, key, summarize(relative, key, parsed)
-
-    def work(self, relative: str) -> T:
-        assert self.run is not None
-        return self.run(self.held.pop(relative), self.config)
-
-    def drop(self) -> None:
-        self.held.clear()
+        summary = summarize(relative, key, parsed)
+        if self.run is None or case is None:
+            return relative, key, summary, None
+        return relative, key, summary, (self.run(case, self.config),)
 
 
 class Workers(Generic[T]):
     """Parse files and run a task on the cases that pass the checks, here or on every core.
 
-    Use it as a context manager: `parse(jobs)` yields each file's summary, `work(paths)` the
-    task's result for each path (of a case parsed and held by `parse`)."""
+    Use it as a context manager: `parse(jobs)` yields each file's summary and the task's
+    result on its case."""
 
     def __init__(self, config: Config, run: Run[T] | None, files: int) -> None:
         self.hands = Hands(config, run)
@@ -75,7 +70,6 @@ class Workers(Generic[T]):
         self.processes: list[Any] = []
         self.workers = count if files >= PARALLEL_FROM and count >= 2 else 0
         self.size = max(1, min(files // (max(self.workers, 1) * 8), BATCH_MOST))
-        self.holder: dict[str, int] = {}  # path → the worker that holds its case
 
     def __enter__(self) -> Workers[T]:
         if self.workers:
@@ -100,29 +94,13 @@ class Workers(Generic[T]):
             process.join(timeout=5)
         self.pool.clear()
         self.processes.clear()
-        self.hands.drop()
 
     def parse(self, jobs: Sequence[Job]) -> Iterator[Parsed]:
         if not self.pool:
             yield from map(self.hands.parse, jobs)
             return
         shared = deque(self._batches(list(jobs)))
-        for worker, done in self._exchange("parse", [shared] * len(self.pool)):
-            for relative, key, summary in done:
-                if summary.valid:
-                    self.holder[relative] = worker
-                yield relative, key, summary
-
-    def work(self, paths: Sequence[str]) -> Iterator[tuple[str, T]]:
-        if not self.pool:
-            for relative in paths:
-                yield relative, self.hands.work(relative)
-            return
-        mine: list[list[str]] = [[] for _ in self.pool]
-        for relative in paths:
-            mine[self.holder[relative]].append(relative)
-        queues = [deque(self._batches(share)) for share in mine]
-        for _worker, done in self._exchange("work", queues):
+        for _worker, done in self._exchange("parse", [shared] * len(self.pool)):
             yield from done
 
     def _batches(self, items: list[Any]) -> Iterator[list[Any]]:
@@ -171,12 +149,9 @@ def _serve(conn: Connection, hands: Hands[Any]) -> None:
             return
         if message is None:
             return
-        kind, batch = message
+        _kind, batch = message
         try:
-            if kind == "parse":
-                answer: Any = [hands.parse(job) for job in batch]
-            else:
-                answer = [(relative, hands.work(relative)) for relative in batch]
+            answer = [hands.parse(job) for job in batch]
         except Exception as exc:  # sent back, to be raised in the parent
             conn.send((False, _sendable(exc)))
             continue

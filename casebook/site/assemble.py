@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterable
-from operator import itemgetter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import jinja2
@@ -22,6 +21,8 @@ from casebook.model import Config
 from casebook.read.discover import template_dirs
 from casebook.site.dashboard import AGENDA_MARK, TABLE_MARK, SiteView
 from casebook.site.outputs import exports_for, owner_calendars
+from casebook.site.pages import AGENDA, ROW_HTML, ROW_JSON
+from casebook.site.pieces import PieceReader
 from casebook.site.sitefolder import Chunks, contained_files
 from casebook.site.state import SiteState
 from casebook.site.table_data import (
@@ -35,14 +36,16 @@ from casebook.site.table_data import (
 from casebook.site.views import PRESCRIPTION_WINDOW
 
 
-def site_files(state: SiteState, config: Config, env: jinja2.Environment
-               ) -> dict[str, Chunks]:
-    """File name in the site → its content in pieces."""
+def site_files(state: SiteState, config: Config, env: jinja2.Environment,
+               reader: PieceReader) -> dict[str, Chunks]:
+    """File name in the site → its content in pieces, each case's read from `reader` as the
+    file is written (so one file's worth is never held at once)."""
     ranked, by_case = state.by_urgency, state.by_case
+    urgent = [o.piece for o in ranked]
     today = state.today
     window = config.policy.prescription_warning
-    groups, agenda = agenda_groups(ranked, today)
-    data = data_files([o.row_json for o in ranked])
+    groups, agenda = agenda_groups(ranked, today, reader.parts(urgent, AGENDA))
+    data = data_files(reader.parts(urgent, ROW_JSON))
     pages = page_count(len(ranked))
     site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=state.invalid,
                     sums=state.totals, lists=state.lists, exports=exports_for(config),
@@ -52,18 +55,20 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment
     index = template.render(site=site, creditor=config.creditor, base="", today=today,
                             page=None, words=words(config.locale))
     # a casebook's own index.html may still show every item and row where the page used to
-    pieces = {AGENDA_MARK: [o.agenda_html for o in ranked], **agenda, TABLE_MARK: []}
+    pieces: dict[str, Sequence[bytes]] = {AGENDA_MARK: reader.parts(urgent, AGENDA), **agenda,
+                                          TABLE_MARK: ()}
     files = {"index.html": _spliced(index, pieces)}
     files.update(data)
+    rows = reader.parts(urgent, ROW_HTML)
     for number in range(1, pages + 1):
-        part = ranked[(number - 1) * PAGE_ROWS:number * PAGE_ROWS]
         text = template.render(site=site, creditor=config.creditor, base="", today=today,
                                page=number, words=words(config.locale))
-        files[page_name(number)] = _spliced(text, {TABLE_MARK: [o.row_html for o in part]})
-    lines = {"urgency": [o.lines for o in ranked], "case": [o.lines for o in by_case]}
+        part = rows[(number - 1) * PAGE_ROWS:number * PAGE_ROWS]
+        files[page_name(number)] = _spliced(text, {TABLE_MARK: part})
+    order = {"urgency": urgent, "case": [o.piece for o in by_case]}
     for at, export in enumerate(exports_for(config)):
-        files[export.file] = export.whole(list(map(itemgetter(at), lines[export.order])))
-    files.update(owner_calendars(ranked, config))
+        files[export.file] = export.whole(reader.parts(order[export.order], at))
+    files.update(owner_calendars(ranked, config, reader))
     return files
 
 
@@ -84,9 +89,9 @@ def stale_files(folder: Path, files: Iterable[str]) -> list[str]:
 
 
 def write_site(state: SiteState, config: Config, env: jinja2.Environment, root: Path,
-               folder: Path) -> None:
+               folder: Path, reader: PieceReader) -> None:
     """The whole-site files and the assets, into a new site's folder."""
-    for name, chunks in site_files(state, config, env).items():
+    for name, chunks in site_files(state, config, env, reader).items():
         with open(folder / name, "wb") as handle:
             handle.writelines(chunks)
     for templates in reversed(template_dirs(root)):  # the casebook's own win
@@ -98,15 +103,13 @@ def write_site(state: SiteState, config: Config, env: jinja2.Environment, root: 
                 shutil.copyfile(path, target)
 
 
-def _spliced(text: str, pieces: dict[str, list[bytes]]) -> Chunks:
-    """`text` encoded, with each mark in it replaced by its pieces."""
-    chunks: Chunks = []
+def _spliced(text: str, pieces: dict[str, Sequence[bytes]]) -> Chunks:
+    """`text` encoded, with each mark in it replaced by its pieces (read as written)."""
     for mark, parts in pieces.items():
         before, found, text = text.partition(mark)
         if not found:
             text = before
             continue
-        chunks.append(before.encode())
-        chunks.extend(parts)
-    chunks.append(text.encode())
-    return chunks
+        yield before.encode()
+        yield from parts
+    yield text.encode()

@@ -22,7 +22,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -42,6 +42,7 @@ from casebook.read.discover import template_dirs
 from casebook.site.assemble import site_files, stale_files, write_site
 from casebook.site.pages import CaseOutput, Renderer
 from casebook.site.pdf import require_pdf
+from casebook.site.pieces import PieceReader, PiecesLost, collect, sync_all
 from casebook.site.sitefolder import (
     STAMP_FILE,
     PreviousIncomplete,
@@ -78,6 +79,7 @@ class BuildResult:
     renderer: Renderer | None = field(default=None, repr=False)
     stamp: str = ""
     history: str = ""  # the key of the case files' git history it was built from
+    reader: PieceReader | None = field(default=None, repr=False)  # the cases' pieces
 
 
 IN_PLACE_MAX = 50  # cases rendered that a build still puts into the site where it stands
@@ -185,23 +187,28 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
     try:
         renderer = Renderer(root, config, today, history.by_path, pdf=pdf)
         renderer.prepare()  # compiled once, before the workers fork
-        task = Task("build", stamp, partial(_render, renderer, staging), keys=history.keys)
+        named: set[str] = set()  # the pieces files the cached results name
+        task = Task("build", stamp, partial(_render, renderer, staging), keys=history.keys,
+                    undo=lambda relative, _output: renderer.unwrite_case(relative, staging),
+                    saving=partial(_pieces_kept, renderer, named))
         casebook = load(root, today, task, fresh=fresh, rerun=rerun, progress=progress)
+        collect(renderer.pieces.folder, named)
         building_rendered(root, out, frozenset(_rendered(casebook, staging)))
         inputs = inputs_key(casebook, config_bytes, history.key)
+        reader = PieceReader([renderer.pieces.folder])
         result = None if fresh else _in_place(casebook, out, staging, keep_going, renderer,
-                                              stamp, inputs)
+                                              reader, stamp, inputs)
         if result is None:
             def afresh() -> Casebook[CaseOutput]:
                 start_building(root, out)  # every result cached again: none holds if killed
                 return load(root, today, task, fresh=True, progress=progress)
 
-            result = _new_site(casebook, out, staging, keep_going, renderer, afresh)
+            result = _new_site(casebook, out, staging, keep_going, renderer, reader, afresh)
             write_stamp(staging, stamp, inputs_key(result.casebook or casebook, config_bytes,
                                                    history.key))
             swap(staging, out, trash_folder(root))
         done_building(root, out)
-        result.stamp, result.history = stamp, history.key
+        result.stamp, result.history, result.reader = stamp, history.key, reader
         return result
     finally:
         if staging.exists():
@@ -209,21 +216,29 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
 
 
 def _new_site(casebook: Casebook[CaseOutput], out: Path, staging: Path, keep_going: bool,
-              renderer: Renderer, afresh: Callable[[], Casebook[CaseOutput]]) -> BuildResult:
+              renderer: Renderer, reader: PieceReader,
+              afresh: Callable[[], Casebook[CaseOutput]]) -> BuildResult:
     """The whole new site in `staging`: the cases rendered now, the others' pages linked
     from the previous site, the whole-site files."""
     try:
-        return _finish(casebook, out, staging, keep_going, renderer)
-    except PreviousIncomplete:  # a page to reuse is gone: render every case afresh,
-        # into an empty folder (the pages linked so far are the live site's own files)
+        return _finish(casebook, out, staging, keep_going, renderer, reader)
+    except (PreviousIncomplete, PiecesLost):  # a page or a piece to reuse is gone: render
+        # every case afresh, into an empty folder (the pages linked so far are the live
+        # site's own files)
         shutil.rmtree(staging)
         staging.mkdir()
         renderer.forget_folders()
-        return _finish(afresh(), out, staging, keep_going, renderer)
+        return _finish(afresh(), out, staging, keep_going, renderer, reader)
 
 
 def _render(renderer: Renderer, staging: Path, case: Case, _config: Config) -> CaseOutput:
     return renderer.write_case(case, staging)
+
+
+def _pieces_kept(renderer: Renderer, named: set[str], kept: Iterable[CaseOutput]) -> None:
+    """Before the cache names them: the pieces files of the results it keeps on disk."""
+    named.update(output.piece.file for output in kept)
+    sync_all(renderer.pieces.folder, named)
 
 
 def _checked(casebook: Casebook[CaseOutput], keep_going: bool
@@ -238,7 +253,7 @@ def _checked(casebook: Casebook[CaseOutput], keep_going: bool
 
 
 def _finish(casebook: Casebook[CaseOutput], out: Path, staging: Path, keep_going: bool,
-            renderer: Renderer) -> BuildResult:
+            renderer: Renderer, reader: PieceReader) -> BuildResult:
     """Link the pages of the cases not rendered now, and write the whole-site files."""
     diagnostics, errors, invalid = _checked(casebook, keep_going)
     rendered = 0
@@ -250,7 +265,7 @@ def _finish(casebook: Casebook[CaseOutput], out: Path, staging: Path, keep_going
     first_error = {p: next(d.message for d in errors if d.path == p) for p in invalid}
     state = SiteState.of(renderer.today, casebook.results,
                          tuple((p, first_error[p]) for p in invalid))
-    write_site(state, casebook.config, renderer.env, casebook.root, staging)
+    write_site(state, casebook.config, renderer.env, casebook.root, staging, reader)
     return BuildResult(out=out, diagnostics=diagnostics, cases=len(casebook.results),
                        rendered=rendered, invalid=invalid, written=True, casebook=casebook,
                        state=state, renderer=renderer)
@@ -263,11 +278,12 @@ def _rendered(casebook: Casebook[CaseOutput], staging: Path) -> list[str]:
 
 
 def _in_place(casebook: Casebook[CaseOutput], out: Path, staging: Path, keep_going: bool,
-              renderer: Renderer, stamp: str, inputs: str) -> BuildResult | None:
+              renderer: Renderer, reader: PieceReader, stamp: str, inputs: str
+              ) -> BuildResult | None:
     """Put the few cases rendered now, the whole-site files and the stamp into the site
     where it stands, and take out the pages of the cases gone (`sitefolder.update_in_place`);
     None when a new site must be put together instead: more than `IN_PLACE_MAX` cases
-    rendered, or a page to keep is missing."""
+    rendered, or a page or a piece to keep is missing."""
     diagnostics, errors, invalid = _checked(casebook, keep_going)
     ids = {output.row.id for output in casebook.results.values()}
     rendered = {case_id(path) for path in _rendered(casebook, staging)}
@@ -290,11 +306,14 @@ def _in_place(casebook: Casebook[CaseOutput], out: Path, staging: Path, keep_goi
     first_error = {p: next(d.message for d in errors if d.path == p) for p in invalid}
     state = SiteState.of(renderer.today, casebook.results,
                          tuple((p, first_error[p]) for p in invalid))
-    whole = site_files(state, casebook.config, renderer.env)
-    for name, chunks in whole.items():
-        with open(staging / name, "wb") as handle:
-            handle.writelines(chunks)
-        puts.append(name)
+    try:
+        whole = site_files(state, casebook.config, renderer.env, reader)
+        for name, chunks in whole.items():
+            with open(staging / name, "wb") as handle:
+                handle.writelines(chunks)
+            puts.append(name)
+    except PiecesLost:
+        return None
     drops.extend(stale_files(out, whole))
     write_stamp(staging, stamp, inputs)
     puts.append(STAMP_FILE)

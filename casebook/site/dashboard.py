@@ -7,6 +7,7 @@ totals and lists come kept up to date by `SiteState`. Nothing here reads files o
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -50,9 +51,10 @@ class AgendaGroup:
 
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CaseRow:
-    """One case on the dashboard: small, so that 10,000 of them travel cheaply."""
+    """One case on the dashboard: small, so that 100,000 of them travel and stay in memory
+    cheaply (slots; its zero amounts shared, `shared_zero`)."""
 
     id: str
     debtor: str
@@ -88,13 +90,32 @@ class CaseRow:
                          aging=self.aging, prescribing=self.prescribing)
 
 
+_ZEROS: dict[str, Decimal] = {}
+
+
+def shared_zero(amount: Decimal) -> Decimal:
+    """`amount`, or when it is a zero, one object for each way a zero is written ("0",
+    "0.00"): most of a row's amounts are zeros, and a pickle keeps one copy of an object
+    however often it is named, so the rows a worker sends together, or a cache table holds,
+    share them."""
+    return _ZEROS.setdefault(str(amount), amount) if not amount else amount
+
+
+def _word(text: str | None) -> str | None:
+    """A word of a small vocabulary (a status, an owner), as one shared object, as zeros are."""
+    return None if text is None else sys.intern(text)
+
+
 def case_row(view: CaseView) -> CaseRow:
+    zero, word = shared_zero, _word
     return CaseRow(
-        id=view.id, debtor=view.debtor.name, kind=view.debtor.kind, owner=view.owner,
-        tags=view.tags, status=view.status, action=view.action, due=view.due,
-        channel=view.channel, reason=view.reason, balance=view.balance, overdue=view.overdue,
-        disputed=view.disputed_amount, days_overdue=view.days_overdue,
-        interest=view.interest.interest, claim=view.interest.claim, aging=view.aging,
+        id=view.id, debtor=view.debtor.name, kind=sys.intern(view.debtor.kind),
+        owner=word(view.owner), tags=tuple(map(sys.intern, view.tags)),
+        status=sys.intern(view.status), action=sys.intern(view.action), due=view.due,
+        channel=word(view.channel), reason=view.reason, balance=zero(view.balance),
+        overdue=zero(view.overdue), disputed=zero(view.disputed_amount),
+        days_overdue=view.days_overdue, interest=zero(view.interest.interest),
+        claim=zero(view.interest.claim), aging=tuple(map(zero, view.aging)),
         letter=view.letter if any(link.id == view.letter for link in view.letters) else None,
         prescribes=view.prescribes, prescribing=view.prescribing, prescribed=view.prescribed,
     )

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import hashlib
 import itertools
 import os
 import shutil
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,6 +38,7 @@ from casebook.model import Case
 from casebook.site.assemble import site_files, stale_files
 from casebook.site.build import BuildFailed, BuildResult, build, inputs_key
 from casebook.site.pages import CaseOutput, Renderer
+from casebook.site.pieces import PieceReader, PiecesLost
 from casebook.site.sitefolder import (
     Chunks,
     build_lock,
@@ -64,7 +67,9 @@ class _Live:
     dirty: set[str] = field(default_factory=set)  # updated in place since the full build
     pending: set[str] = field(default_factory=set)  # changed, but the update failed
     numbers: dict[str, set[str]] = field(default_factory=dict)  # invoice number → case paths
-    written: dict[str, Chunks] = field(default_factory=dict)  # the whole-site files, as written
+    reader: PieceReader | None = None  # the cases' pieces (`pieces`)
+    #: a digest of each whole-site file as written
+    written: dict[str, bytes] = field(default_factory=dict)
 
 
 class LiveBuild:
@@ -82,7 +87,8 @@ class LiveBuild:
             if _in_place(state, paths, today):
                 with build_lock(out):
                     if not finish_update(root, out):  # else a build came between: start over
-                        return _update(state, paths)
+                        with suppress(PiecesLost):  # else a case's pieces are gone: in full
+                            return _update(state, paths)
         self._state = None
         result = build(root, today, out)
         if result.state is None:  # "up to date": no results in hand, so load them
@@ -108,11 +114,13 @@ def _start(root: Path, out: Path, today: date, result: BuildResult) -> _Live | N
     casebook, site, renderer = result.casebook, result.state, result.renderer
     if casebook is None or site is None or renderer is None or result.invalid:
         return None
+    if result.reader is None:
+        return None
     _, _, config_bytes = load_config(root)
     return _Live(root=root, out=out, stamp=result.stamp, head=commits.head(root),
                  history=result.history,
                  config_bytes=config_bytes, casebook=casebook, site=site, renderer=renderer,
-                 numbers=_numbers(casebook.files))
+                 reader=result.reader, numbers=_numbers(casebook.files))
 
 
 def _update(state: _Live, paths: tuple[str, ...]) -> BuildResult:
@@ -155,11 +163,11 @@ def _update(state: _Live, paths: tuple[str, ...]) -> BuildResult:
             trash.replace(target, text.encode("utf-8"))
         _drop_letters(out / "letters" / cid, {Path(n).name for n in pages}, trash)
         site.add(path, output)
-    whole = site_files(site, casebook.config, state.renderer.env)
-    for name, data in whole.items():
-        if state.written.get(name) != data:  # the calendar, say, often stays the same
-            trash.replace(out / name, data)
-            state.written[name] = data
+    assert state.reader is not None
+    whole = site_files(site, casebook.config, state.renderer.env, state.reader)
+    for name, chunks in whole.items():
+        # the calendar, say, often stays the same: it is not replaced then
+        state.written[name] = trash.replace_changed(out / name, chunks, state.written.get(name))
     for name in stale_files(out, whole):  # fewer rows, pages or owners than before
         trash.take(out / name)
         state.written.pop(name, None)
@@ -251,12 +259,36 @@ class _Trash:
     def replace(self, path: Path, data: bytes | Chunks) -> None:
         """Replace a file in one step, keeping its old content here (a second link)."""
         if os.path.lexists(path):
-            try:
-                os.link(path, self._slot())
-            except OSError as error:  # another file system: the old file is freed here
-                if error.errno != errno.EXDEV:
-                    raise
+            self._keep(path)
         replace_file(path, data)
+
+    def _keep(self, path: Path) -> None:
+        try:
+            os.link(path, self._slot())
+        except OSError as error:  # another file system: the old file is freed here
+            if error.errno != errno.EXDEV:
+                raise
+
+    def replace_changed(self, path: Path, chunks: Chunks, before: bytes | None) -> bytes:
+        """Replace a file as `replace` does unless its new content has the digest `before`
+        (of what was written there last); the new content's digest."""
+        digest = hashlib.blake2b(digest_size=16)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(temp, "wb") as handle:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    handle.write(chunk)
+            if digest.digest() == before:
+                temp.unlink()
+            else:
+                if os.path.lexists(path):
+                    self._keep(path)
+                os.replace(temp, path)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return digest.digest()
 
     def empty(self) -> None:
         if self._count:

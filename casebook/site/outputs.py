@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from casebook.model import Config
 
-Chunks = list[bytes]
+Chunks = Iterable[bytes]  # a file's content in pieces, written one after the other
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Export:
     label: str  # the dashboard link's label (labels.yml)
     order: Literal["urgency", "case"]  # the order of the cases in it
     line: Callable[[CaseLine], bytes]
-    whole: Callable[[list[bytes]], Chunks]  # the file, from every case's line
+    whole: Callable[[Sequence[bytes]], Chunks]  # the file, from every case's line
     locales: tuple[str, ...] = ()  # made only for these locales (none: for every one)
     download: bool = True  # the link downloads rather than opens it
 
@@ -62,33 +62,40 @@ def _formats() -> ModuleType:
     return formats
 
 
-def _json_whole(lines: list[bytes]) -> Chunks:
+def _json_whole(lines: Sequence[bytes]) -> Chunks:
     if not lines:
-        return [b"[]\n"]
-    chunks = [b"[\n"]
-    for item in lines:
-        chunks += (item, b",\n")
-    chunks[-1] = b"\n]\n"
-    return chunks
+        yield b"[]\n"
+        return
+    yield b"[\n"
+    for at, item in enumerate(lines):
+        if at:
+            yield b",\n"
+        yield item
+    yield b"\n]\n"
 
 
 def _csv_line(dialect: str) -> Callable[[CaseLine], bytes]:
     return lambda c: _formats().csv_cells_line(c.cells, _formats().CSV_DIALECTS[dialect]).encode()
 
 
-def _csv_whole(dialect: str) -> Callable[[list[bytes]], Chunks]:
-    return lambda lines: [_formats().join_csv([], _formats().CSV_DIALECTS[dialect]).encode(),
-                          *lines]
+def _csv_whole(dialect: str) -> Callable[[Sequence[bytes]], Chunks]:
+    def whole(lines: Sequence[bytes]) -> Chunks:
+        yield _formats().join_csv([], _formats().CSV_DIALECTS[dialect]).encode()
+        yield from lines
+
+    return whole
 
 
 def _ics_line(c: CaseLine) -> bytes:
     return _formats().ics_event(c.row, c.today, c.said, c.config).encode()  # type: ignore[no-any-return]
 
 
-def _ics_whole(events: list[bytes]) -> Chunks:
+def _ics_whole(events: Sequence[bytes]) -> Chunks:
     """The calendar's head, the events, its end (`join_ics` of no events is head and end)."""
     empty, end = _formats().join_ics([]).encode(), b"END:VCALENDAR\r\n"
-    return [empty[:-len(end)], *events, end]
+    yield empty[:-len(end)]
+    yield from events
+    yield end
 
 
 def _json_line(c: CaseLine) -> bytes:
@@ -132,21 +139,29 @@ class _Owned(Protocol):
     def row(self) -> Any: ...  # with `.owner`, a name or None
 
     @property
-    def lines(self) -> tuple[bytes, ...]: ...  # in `exports_for`'s order
+    def piece(self) -> Any: ...  # where its lines lie (`pieces.Piece`)
 
 
-def owner_calendars(ranked: Sequence[_Owned], config: Config) -> dict[str, Chunks]:
+class _Parts(Protocol):
+    """Reads one part of many cases' pieces (`pieces.PieceReader`)."""
+
+    def parts(self, pieces: Sequence[Any], at: int) -> Sequence[bytes]: ...
+
+
+def owner_calendars(ranked: Sequence[_Owned], config: Config, reader: _Parts
+                    ) -> dict[str, Chunks]:
     """`actions-<owner>.ics` → the calendar of that owner's cases, for every owner with a case:
     the whole calendar's events of those cases, in `ranked`'s order (most urgent first), so an
     owner with nothing dated gets an empty calendar rather than a missing file."""
     export = next(e for e in exports_for(config) if e.file == CALENDAR)
     at = exports_for(config).index(export)
-    events: dict[str, list[bytes]] = defaultdict(list)
+    pieces: dict[str, list[Any]] = defaultdict(list)
     for output in ranked:
         if output.row.owner:
-            events[output.row.owner].append(output.lines[at])
-    names = owner_calendar_names(events)
-    return {names[owner]: export.whole(events[owner]) for owner in sorted(events)}
+            pieces[output.row.owner].append(output.piece)
+    names = owner_calendar_names(pieces)
+    return {names[owner]: export.whole(reader.parts(pieces[owner], at))
+            for owner in sorted(pieces)}
 
 
 def owner_calendar_names(owners: Iterable[str]) -> dict[str, str]:

@@ -23,7 +23,8 @@ from casebook.engine.words import labels
 from casebook.history.commits import Commit
 from casebook.load.assess import assess_case, urgency
 from casebook.model import Case, Config
-from casebook.site.dashboard import CaseRow, case_row
+from casebook.read.discover import case_id
+from casebook.site.dashboard import CaseRow, case_row, shared_zero
 from casebook.site.formats import export_fields
 from casebook.site.letters import (
     EXTRA_LETTERS,
@@ -34,6 +35,7 @@ from casebook.site.letters import (
 )
 from casebook.site.outputs import case_lines
 from casebook.site.pdf import letter_pdf, require_pdf
+from casebook.site.pieces import Piece, PieceWriter, cache_folder
 from casebook.site.render import environment
 from casebook.site.table_data import row_json
 from casebook.site.totals import Totals
@@ -41,16 +43,21 @@ from casebook.site.views import CaseView, LetterLink, case_view, source_name
 
 
 class CaseOutput(NamedTuple):
-    """What the whole-site files need from one case, made (and encoded) where the case is
-    rendered: its dashboard row and order, its pieces of the dashboard and of each export."""
+    """What the whole-site files need from one case, made where the case is rendered: its
+    dashboard row and order, its share of the totals, and where its pieces of the dashboard
+    and of each export lie (`pieces`): its line of each export made (`outputs.exports_for`),
+    in order, then `ROW_HTML`, `ROW_JSON` and `AGENDA`."""
 
     row: CaseRow
     order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
-    lines: tuple[bytes, ...]  # its line of each export made (`outputs.exports_for`), in order
-    row_html: bytes  # its row of the plain-HTML table pages
-    row_json: bytes  # its row of the dashboard's windowed table (`table_data.row_json`)
-    agenda_html: bytes  # empty when nothing is due
+    piece: Piece
     share: Totals  # its share of the dashboard's totals
+
+
+# the last parts of a case's pieces, after its export lines
+ROW_HTML = -3  # its row of the plain-HTML table pages
+ROW_JSON = -2  # its row of the dashboard's windowed table (`table_data.row_json`)
+AGENDA = -1  # its agenda item, empty when nothing is due
 
 
 class LetterPages(NamedTuple):
@@ -79,12 +86,16 @@ def letter_subject(page: str) -> str | None:
 class Renderer:
     """Renders the pages of single cases, in the process that builds the site and in the
     workers forked from it (made, and its templates compiled, before they fork). With `pdf`,
-    `write_case` writes each letter as a PDF too, and the case page links it."""
+    `write_case` writes each letter as a PDF too, and the case page links it. Each case's
+    pieces of the whole-site files go to a file of the rendering process's own in `pieces`
+    (the casebook's cache folder unless told)."""
 
     def __init__(self, root: Path, config: Config, today: date,
-                 history: dict[str, tuple[Commit, ...]], *, pdf: bool = False) -> None:
+                 history: dict[str, tuple[Commit, ...]], *, pdf: bool = False,
+                 pieces: Path | None = None) -> None:
         self.root, self.config, self.today, self.history = root, config, today, history
         self.pdf = pdf
+        self.pieces = PieceWriter(pieces or cache_folder(root))
         self.interest = interest_context(config.interest, today)
         self.env = environment(root, config.locale, config.currency)
         self.text_env = environment(root, config.locale, config.currency, text=True)
@@ -146,6 +157,7 @@ class Renderer:
             self.text_env.get_template(f"letters/{locale}/{name}.txt")
         if self.pdf:
             require_pdf()
+        self.pieces.prepare()
 
     def case_page(self, view: CaseView) -> str:
         base = "../" * (view.id.count("/") + 1)
@@ -195,12 +207,12 @@ class Renderer:
         agenda = ""
         if row.due_by(self.today):
             agenda = self._partial("_agenda_item.html", row)
-        output = CaseOutput(
-            row=row, order=urgency(export),
-            lines=case_lines(export, view.reason, self.today, self.config),
-            row_html=self._partial("_case_row.html", row).encode(),
-            row_json=row_json(row, self.env, self.today),
-            agenda_html=agenda.encode(), share=row.share())
+        parts = (*case_lines(export, view.reason, self.today, self.config),
+                 self._partial("_case_row.html", row).encode(),
+                 row_json(row, self.env, self.today), agenda.encode())
+        due, when, overdue, cid = urgency(export)
+        output = CaseOutput(row=row, order=(due, when, shared_zero(overdue), cid),
+                            piece=self.pieces.put(parts), share=row.share())
         return view, files, output
 
     def _partial(self, name: str, row: CaseRow) -> str:
@@ -226,6 +238,14 @@ class Renderer:
             except OSError:  # another file system, or no hard links
                 shutil.copyfile(path, target)
         return output
+
+    def unwrite_case(self, relative: str, out: Path) -> None:
+        """Take out of the site folder `out` what `write_case` wrote there for the case file
+        `relative` (which the casebook's checks then refused)."""
+        cid = case_id(relative)
+        (out / "cases" / f"{cid}.html").unlink(missing_ok=True)
+        shutil.rmtree(out / "letters" / cid, ignore_errors=True)
+        self._folders.discard(out / "letters" / cid)
 
     def _write(self, path: Path, data: bytes) -> None:
         """A new file in the staging folder, written with bare system calls (Python's text

@@ -41,6 +41,8 @@ from casebook.site.assemble import write_site
 from casebook.site.build import BuildFailed, BuildResult, build_stamp, inputs_key
 from casebook.site.pages import CaseOutput, Renderer
 from casebook.site.pdf import require_pdf
+from casebook.site.pieces import FOLDER as PIECES_DIR
+from casebook.site.pieces import PieceReader, PiecesLost
 from casebook.site.render import environment
 from casebook.site.sitefolder import (
     STAMP_FILE,
@@ -57,7 +59,7 @@ from casebook.site.state import SiteState
 SHARD_DIR = ".casebook-shard"  # in a shard's folder: what the merge needs besides the pages
 HEADER = "shard.json"
 PIECES = "pieces.pickle"
-FORMAT = 1
+FORMAT = 2
 _PART = re.compile(r"(\d+)/(\d+)")
 
 
@@ -121,11 +123,13 @@ def _render_shard(root: Path, today: date, part: Part, out: Path, staging: Path,
     stamp = build_stamp(root, today, keep_going, pdf)
     config, _, config_bytes = load_config(root)
     history = commits.read_histories(root)
-    renderer = Renderer(root, config, today, history.by_path, pdf=pdf)
+    renderer = Renderer(root, config, today, history.by_path, pdf=pdf,
+                        pieces=staging / SHARD_DIR / PIECES_DIR)
     renderer.prepare()  # compiled once, before the workers fork
     # its own kind of cached result: a shard's never stands for a whole build's
     task = Task("shard", f"{stamp}|{part}", partial(_render_part, renderer, staging, part),
-                keys=history.keys)
+                keys=history.keys,
+                undo=lambda relative, _output: renderer.unwrite_case(relative, staging))
     casebook = load(root, today, task, fresh=True, progress=progress)
     diagnostics = ordered(casebook.checked)
     invalid = sorted({d.path for d in diagnostics if d.severity is Severity.ERROR})
@@ -152,10 +156,11 @@ def _render_part(renderer: Renderer, staging: Path, part: Part, case: Case,
 
 
 def _write_pieces(folder: Path, header: dict[str, Any], pieces: dict[str, Any]) -> None:
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     data = pickle.dumps(pieces, protocol=pickle.HIGHEST_PROTOCOL)
     (folder / PIECES).write_bytes(data)
-    header = {**header, "pieces_sha256": hashlib.sha256(data).hexdigest()}
+    header = {**header, "pieces_sha256": hashlib.sha256(data).hexdigest(),
+              "piece_files": _piece_files(folder / PIECES_DIR)}
     (folder / HEADER).write_text(json.dumps(header, indent=1, sort_keys=True) + "\n", "utf-8")
 
 
@@ -192,7 +197,8 @@ def merge(root: Path, today: date, folders: list[Path], out: Path | None = None,
         try:
             for shard in shards:
                 _take_pages(shard.folder, staging)
-            _assemble(root, today, outputs, diagnostics, invalid, staging)
+            reader = PieceReader([s.folder / SHARD_DIR / PIECES_DIR for s in shards])
+            _assemble(root, today, outputs, diagnostics, invalid, staging, reader)
             write_stamp(staging, first["stamp"], first["inputs"])
             swap(staging, out, trash_folder(root))
         finally:
@@ -279,6 +285,7 @@ def _pieces(shards: list[_Shard]) -> tuple[dict[str, CaseOutput], list[Diagnosti
             raise CasebookError(f"cannot read {path}: {exc}") from None
         if hashlib.sha256(data).hexdigest() != shard.header["pieces_sha256"]:
             raise CasebookError(f"{path} is not the file its shard wrote (damaged or replaced)")
+        _checked_piece_files(shard)
         pieces = pickle.loads(data)  # this run's own shard, its digest checked
         overlap = outputs.keys() & pieces["outputs"].keys()
         if overlap:
@@ -287,6 +294,36 @@ def _pieces(shards: list[_Shard]) -> tuple[dict[str, CaseOutput], list[Diagnosti
         outputs.update(pieces["outputs"])
         diagnostics = diagnostics or pieces["diagnostics"]
     return dict(sorted(outputs.items())), diagnostics
+
+
+def _piece_files(folder: Path) -> dict[str, str]:
+    """The sha256 of each pieces file the shard's renderers wrote (`pieces`), by name."""
+    if not folder.is_dir():
+        return {}
+    return {path.name: _sha256_file(path) for path in sorted(folder.iterdir())}
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _checked_piece_files(shard: _Shard) -> None:
+    """The shard's pieces files are those it wrote: their bytes go into the site."""
+    folder = shard.folder / SHARD_DIR / PIECES_DIR
+    expected = shard.header.get("piece_files")
+    if not isinstance(expected, dict):
+        raise CasebookError(f"{shard.folder / SHARD_DIR / HEADER} lists no pieces files")
+    found = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    if found != set(expected):
+        raise CasebookError(f"{folder} does not hold the pieces files its shard wrote")
+    for name, digest in sorted(expected.items()):
+        if _sha256_file(folder / name) != digest:
+            raise CasebookError(f"{folder / name} is not the file its shard wrote "
+                                "(damaged or replaced)")
 
 
 def _take_pages(shard: Path, staging: Path) -> None:
@@ -309,14 +346,18 @@ def _take_pages(shard: Path, staging: Path) -> None:
 
 
 def _assemble(root: Path, today: date, outputs: dict[str, CaseOutput],
-              diagnostics: list[Diagnostic], invalid: list[str], staging: Path) -> None:
+              diagnostics: list[Diagnostic], invalid: list[str], staging: Path,
+              reader: PieceReader) -> None:
     """The dashboard, exports and assets, as `build._finish` writes them."""
     config, _, _ = load_config(root)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     first_error = {p: next(d.message for d in errors if d.path == p) for p in invalid}
     state = SiteState.of(today, outputs, tuple((p, first_error[p]) for p in invalid))
     env = environment(root, config.locale, config.currency)
-    write_site(state, config, env, root, staging)
+    try:
+        write_site(state, config, env, root, staging, reader)
+    except PiecesLost as exc:
+        raise CasebookError(f"a shard's pieces are incomplete: {exc}") from None
 
 
 def _staging(out: Path) -> Path:

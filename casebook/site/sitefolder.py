@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from casebook.atomic import write_atomic
 from casebook.load.cache import CACHE_DIR
 
 STAMP_FILE = ".casebook-build"
-Chunks = list[bytes]  # a file's content in pieces, written one after the other
+Chunks = Iterable[bytes]  # a file's content in pieces, written one after the other
 
 
 def read_stamp(out: Path) -> tuple[str | None, str | None, frozenset[str]]:

@@ -9,11 +9,13 @@ It joins bytes made per case and never encodes a case again; it writes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from casebook.site.dashboard import AgendaGroup, CaseRow
+
+Chunks = Iterator[bytes]  # a file's content in pieces, read as it is written
 
 if TYPE_CHECKING:
     import jinja2
@@ -24,9 +26,6 @@ class Ranked(Protocol):
 
     @property
     def row(self) -> CaseRow: ...
-
-    @property
-    def agenda_html(self) -> bytes: ...
 
 
 CHUNK_ROWS = 2000  # rows per JavaScript data file
@@ -81,21 +80,20 @@ def row_json(row: CaseRow, env: jinja2.Environment, today: date) -> bytes:
     return json.dumps(cells, ensure_ascii=True, separators=(",", ":")).encode()
 
 
-def data_files(rows: Sequence[bytes]) -> dict[str, list[bytes]]:
+def data_files(rows: Sequence[bytes]) -> dict[str, Chunks]:
     """`rows-0000.js`, …: every row, most urgent first, `CHUNK_ROWS` to a file, each file a
     call that a <script src> runs from file:// (where fetch cannot read)."""
-    files: dict[str, list[bytes]] = {}
-    for at in range(0, max(len(rows), 1), CHUNK_ROWS):
-        part = rows[at:at + CHUNK_ROWS]
-        chunks = [b"(self.casebookRows=self.casebookRows||[]).push(\n"]
-        for row in part:
-            chunks += (row, b",\n")
-        if part:
-            chunks[-1] = b"\n);\n"
-        else:
-            chunks.append(b");\n")
-        files[chunk_name(at // CHUNK_ROWS)] = chunks
-    return files
+    return {chunk_name(at // CHUNK_ROWS): _data_file(rows[at:at + CHUNK_ROWS])
+            for at in range(0, max(len(rows), 1), CHUNK_ROWS)}
+
+
+def _data_file(rows: Sequence[bytes]) -> Chunks:
+    yield b"(self.casebookRows=self.casebookRows||[]).push(\n"
+    for at, row in enumerate(rows):
+        if at:
+            yield b",\n"
+        yield row
+    yield b"\n);\n" if rows else b");\n"
 
 
 def chunk_name(index: int) -> str:
@@ -110,15 +108,16 @@ def page_count(rows: int) -> int:
     return max(1, -(-rows // PAGE_ROWS))
 
 
-def agenda_groups(ranked: Sequence[Ranked], today: date
-                  ) -> tuple[tuple[AgendaGroup, ...], dict[str, list[bytes]]]:
+def agenda_groups(ranked: Sequence[Ranked], today: date, items_html: Sequence[bytes]
+                  ) -> tuple[tuple[AgendaGroup, ...], dict[str, Sequence[bytes]]]:
     """The agenda by owner, each group most urgent first, the cases without owner last;
     a case's `close` action counted, not listed; at most `AGENDA_CAP` items a group. With
-    the mark of each group → its items' bytes."""
+    the mark of each group → its items' bytes (`items_html`: each case's agenda item, in
+    `ranked`'s order, read only for the items shown)."""
     items: dict[str | None, list[bytes]] = {}
     closing: dict[str | None, int] = {}
     due: dict[str | None, int] = {}
-    for output in ranked:
+    for at, output in enumerate(ranked):
         row = output.row
         if not row.due_by(today):
             continue
@@ -129,9 +128,10 @@ def agenda_groups(ranked: Sequence[Ranked], today: date
             continue
         due[owner] = due.get(owner, 0) + 1
         if len(items[owner]) < AGENDA_CAP:
-            items[owner].append(output.agenda_html)
+            items[owner].append(items_html[at])
     owners = sorted(o for o in items if o is not None) + ([None] if None in items else [])
-    groups, pieces = [], {}
+    groups: list[AgendaGroup] = []
+    pieces: dict[str, Sequence[bytes]] = {}
     for at, owner in enumerate(owners):
         mark = f"\x00casebook:agenda:{at}\x00"
         shown = len(items[owner])
