@@ -106,3 +106,21 @@ def test_pieces_lost_make_the_next_build_render_every_case(demo: Path, tmp_path:
     site, again = tree(demo / "site"), tree(cold)
     site.pop(".casebook-build"), again.pop(".casebook-build")
     assert site == again
+
+
+def test_a_casebooks_own_dashboard_still_lists_every_row(demo: Path) -> None:
+    """Only what places a row stays in memory; a template that lists the rows reads them."""
+    (demo / "templates").mkdir(exist_ok=True)
+    (demo / "templates" / "index.html").write_text(
+        "{% for row in site.rows %}<p>{{ row.debtor }}|{{ row.balance }}</p>{% endfor %}"
+        "{% for row in site.agenda %}<i>{{ row.id }}</i>{% endfor %}"
+        "<b>{{ site.rows[0].id }} {{ site.rows[1:3]|length }}</b>")
+    result = build(demo, DAY)
+    page = (demo / "site" / "index.html").read_text()
+    assert page.count("<p>") == result.cases == 23
+    assert "<p>Il Portico S.n.c. di Brembilla Dario &amp; C.|" in page
+    state = result.state
+    assert state is not None
+    first = state.by_urgency[0].row.id
+    assert f"<b>{first} 2</b>" in page
+    assert page.count("<i>") == len(state.agenda)

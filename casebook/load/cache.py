@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from casebook.load.files import FileSummary
-from casebook.usercache import seal, unseal
+from casebook.usercache import seal_of, unseal
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +221,9 @@ def write_table(folder: Path, name: str, content: Any) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        data = seal(pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL))
+        data = pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL)
         with open(temp, "wb") as handle:
+            handle.write(seal_of(data))
             handle.write(data)
         os.replace(temp, path)
     except OSError as exc:  # a read-only casebook still works, only slower

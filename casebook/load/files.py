@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import zlib
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -53,12 +54,12 @@ def parse_file(relative: str, data: bytes | int, config: Config) -> Parsed:
     return Parsed(kept, (problem, *parsed.diagnostics))
 
 
-NOTHING_DATED = marshal.dumps(())
+NOTHING_DATED = zlib.compress(marshal.dumps(()))
 
 
 def dated_facts_of(summary: FileSummary) -> tuple[tuple[int, int, int, str], ...]:
     """The file's dated facts, unpacked: (date ordinal, line, column, what)."""
-    return marshal.loads(summary.dated)  # type: ignore[no-any-return]
+    return marshal.loads(zlib.decompress(summary.dated))  # type: ignore[no-any-return]
 
 
 def clean(parsed: Parsed) -> Case | None:
@@ -77,7 +78,7 @@ def summarize(relative: str, key: str, parsed: Parsed) -> FileSummary:
     return FileSummary(
         relative, key, parsed.diagnostics,
         invoices=tuple((i.number, i.pos.line, i.pos.col) for i in case.invoices),
-        dated=marshal.dumps(dated), latest=max((d[0] for d in dated), default=0),
+        dated=zlib.compress(marshal.dumps(dated)), latest=max((d[0] for d in dated), default=0),
         valid=True,
         credits=tuple((c.number, c.pos.line, c.pos.col) for c in case.credits),
         sources=tuple((i.source, i.pos.line, i.pos.col) for i in case.invoices if i.source),

@@ -10,6 +10,7 @@ the build and the in-place update write what it assembles.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -19,10 +20,10 @@ import jinja2
 
 from casebook.model import Config
 from casebook.read.discover import template_dirs
-from casebook.site.dashboard import AGENDA_MARK, TABLE_MARK, SiteView
+from casebook.site.dashboard import AGENDA_MARK, TABLE_MARK, CaseRow, SiteLists, SiteView
 from casebook.site.outputs import exports_for, owner_calendars
-from casebook.site.pages import AGENDA, ROW_HTML, ROW_JSON
-from casebook.site.pieces import PieceReader
+from casebook.site.pages import AGENDA, ROW, ROW_HTML, ROW_JSON
+from casebook.site.pieces import Decoded, Piece, PieceReader
 from casebook.site.sitefolder import Chunks, contained_files
 from casebook.site.state import SiteState
 from casebook.site.table_data import (
@@ -47,8 +48,11 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment,
     groups, agenda = agenda_groups(ranked, today, reader.parts(urgent, AGENDA))
     data = data_files(reader.parts(urgent, ROW_JSON))
     pages = page_count(len(ranked))
-    site = SiteView(today=today, rows=tuple(o.row for o in ranked), invalid=state.invalid,
-                    sums=state.totals, lists=state.lists, exports=exports_for(config),
+    lists = SiteLists(
+        agenda=_rows(reader, [state.outputs[path].piece for _, path in state.agenda]),
+        owners=tuple(sorted(state.owners)), statuses=tuple(sorted(state.statuses)))
+    site = SiteView(today=today, rows=_rows(reader, urgent), invalid=state.invalid,
+                    sums=state.totals, lists=lists, exports=exports_for(config),
                     prescription_window=PRESCRIPTION_WINDOW if window is None else window,
                     agenda_groups=groups, data_files=tuple(data), table_pages=pages)
     template = env.get_template("index.html")
@@ -70,6 +74,11 @@ def site_files(state: SiteState, config: Config, env: jinja2.Environment,
         files[export.file] = export.whole(reader.parts(order[export.order], at))
     files.update(owner_calendars(ranked, config, reader))
     return files
+
+
+def _rows(reader: PieceReader, pieces: list[Piece]) -> Sequence[CaseRow]:
+    """The cases' whole rows, read when a template uses them (the shipped ones count them)."""
+    return Decoded(reader.parts(pieces, ROW), pickle.loads)
 
 
 # the whole-site files whose number varies with the casebook (the table's data and pages, a

@@ -8,6 +8,7 @@ totals and lists come kept up to date by `SiteState`. Nothing here reads files o
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -83,11 +84,29 @@ class CaseRow:
     def due_by(self, day: date) -> bool:
         return self.due is not None and self.due <= day and self.action != "none"
 
+    @property
+    def key(self) -> RowKey:
+        return RowKey(self.id, self.owner, self.status, self.action, self.due)
+
     def share(self) -> Totals:
         """The case's share of the dashboard's totals."""
         return Totals.of(balance=self.balance, overdue=self.overdue, disputed=self.disputed,
                          plan=self.status == "plan", interest=self.interest, owner=self.owner,
                          aging=self.aging, prescribing=self.prescribing)
+
+
+class RowKey(NamedTuple):
+    """What the whole-site files read of a case's row to place it: 100,000 of them are held
+    at once, so the rest of the row waits among the case's pieces (`pages.ROW`)."""
+
+    id: str
+    owner: str | None
+    status: str
+    action: str
+    due: date | None
+
+    def due_by(self, day: date) -> bool:
+        return self.due is not None and self.due <= day and self.action != "none"
 
 
 _ZEROS: dict[str, Decimal] = {}
@@ -128,7 +147,7 @@ class SiteView:
     (`table_html`, `agenda_items_html`), and the site's assembly writes the pieces there."""
 
     today: date
-    rows: tuple[CaseRow, ...]  # every valid case, most urgent first
+    rows: Sequence[CaseRow]  # every valid case, most urgent first (read when used)
     invalid: tuple[tuple[str, str], ...]  # (path, first error) of files left out
     sums: Totals
     lists: SiteLists
@@ -143,7 +162,7 @@ class SiteView:
     table_pages: int = 1
 
     @property
-    def agenda(self) -> tuple[CaseRow, ...]:
+    def agenda(self) -> Sequence[CaseRow]:
         return self.lists.agenda
 
     @property
@@ -186,6 +205,6 @@ class SiteView:
 class SiteLists(NamedTuple):
     """The dashboard's lists, kept by `SiteState` as cases change."""
 
-    agenda: tuple[CaseRow, ...]  # the rows with an action due, most urgent first
+    agenda: Sequence[CaseRow]  # the rows with an action due, most urgent first
     owners: tuple[str, ...]  # sorted
     statuses: tuple[str, ...]  # sorted

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html as htmllib
 import os
+import pickle
 import re
 import shutil
 import urllib.parse
@@ -24,7 +25,7 @@ from casebook.history.commits import Commit
 from casebook.load.assess import assess_case, urgency
 from casebook.model import Case, Config
 from casebook.read.discover import case_id
-from casebook.site.dashboard import CaseRow, case_row, shared_zero
+from casebook.site.dashboard import CaseRow, RowKey, case_row, shared_zero
 from casebook.site.formats import export_fields
 from casebook.site.letters import (
     EXTRA_LETTERS,
@@ -43,18 +44,19 @@ from casebook.site.views import CaseView, LetterLink, case_view, source_name
 
 
 class CaseOutput(NamedTuple):
-    """What the whole-site files need from one case, made where the case is rendered: its
-    dashboard row and order, its share of the totals, and where its pieces of the dashboard
-    and of each export lie (`pieces`): its line of each export made (`outputs.exports_for`),
-    in order, then `ROW_HTML`, `ROW_JSON` and `AGENDA`."""
+    """What the whole-site files need from one case, made where the case is rendered: what
+    places its row (`RowKey`), its order, its share of the totals, and where its pieces lie
+    (`pieces`): its line of each export made (`outputs.exports_for`), in order, then `ROW`,
+    `ROW_HTML`, `ROW_JSON` and `AGENDA`."""
 
-    row: CaseRow
+    row: RowKey
     order: tuple[bool, str, Decimal, str]  # most urgent first (`assess.urgency`)
     piece: Piece
     share: Totals  # its share of the dashboard's totals
 
 
 # the last parts of a case's pieces, after its export lines
+ROW = -4  # its whole dashboard row (`CaseRow`), pickled: for a template that lists rows
 ROW_HTML = -3  # its row of the plain-HTML table pages
 ROW_JSON = -2  # its row of the dashboard's windowed table (`table_data.row_json`)
 AGENDA = -1  # its agenda item, empty when nothing is due
@@ -208,10 +210,11 @@ class Renderer:
         if row.due_by(self.today):
             agenda = self._partial("_agenda_item.html", row)
         parts = (*case_lines(export, view.reason, self.today, self.config),
+                 pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL),
                  self._partial("_case_row.html", row).encode(),
                  row_json(row, self.env, self.today), agenda.encode())
         due, when, overdue, cid = urgency(export)
-        output = CaseOutput(row=row, order=(due, when, shared_zero(overdue), cid),
+        output = CaseOutput(row=row.key, order=(due, when, shared_zero(overdue), cid),
                             piece=self.pieces.put(parts), share=row.share())
         return view, files, output
 

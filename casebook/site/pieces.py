@@ -26,13 +26,15 @@ import shutil
 import tempfile
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import NamedTuple, overload
+from typing import NamedTuple, TypeVar, overload
 
 from casebook.atomic import write_all
 from casebook.load.cache import CACHE_DIR
+
+T = TypeVar("T")
 
 FOLDER = "pieces"  # in the cache folder, or in a shard's
 SUFFIX = ".bin"
@@ -205,6 +207,28 @@ class PieceReader:
     def __del__(self) -> None:
         with suppress(Exception):
             self.close()
+
+
+class Decoded(Sequence[T]):
+    """A sequence of parts, each decoded as it is read."""
+
+    def __init__(self, parts: Parts, decode: Callable[[bytes], T]) -> None:
+        self.parts, self.decode = parts, decode
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Decoded[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Decoded[T]:
+        if isinstance(index, slice):
+            return Decoded(self.parts[index], self.decode)
+        return self.decode(self.parts[index])
+
+    def __iter__(self) -> Iterator[T]:
+        return map(self.decode, self.parts)
 
 
 class Parts(Sequence[bytes]):

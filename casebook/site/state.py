@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from casebook.site.dashboard import SiteLists
 from casebook.site.pages import CaseOutput
 from casebook.site.totals import Totals
 
@@ -82,13 +81,6 @@ class SiteState:
     def by_case(self) -> list[CaseOutput]:
         """By case id."""
         return [self.outputs[p] for _, p in self.ids]
-
-    @property
-    def lists(self) -> SiteLists:
-        return SiteLists(agenda=tuple(self.outputs[p].row for _, p in self.agenda),
-                         owners=tuple(sorted(self.owners)),
-                         statuses=tuple(sorted(self.statuses)))
-
 
 def _discard(entries: list[Any], entry: Any) -> None:
     at = bisect.bisect_left(entries, entry)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
-from casebook.site.dashboard import AgendaGroup, CaseRow
+from casebook.site.dashboard import AgendaGroup, CaseRow, RowKey
 
 Chunks = Iterator[bytes]  # a file's content in pieces, read as it is written
 
@@ -25,7 +25,7 @@ class Ranked(Protocol):
     """What the agenda needs of a case's output (`pages.CaseOutput`)."""
 
     @property
-    def row(self) -> CaseRow: ...
+    def row(self) -> RowKey: ...
 
 
 CHUNK_ROWS = 2000  # rows per JavaScript data file
