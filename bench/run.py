@@ -12,7 +12,12 @@ with the same case files (bench/hugo.py) right before `build` cold, and the tabl
 casebook/hugo. `watch` is one long-running child instead: each timed run saves one case file as
 an editor does and waits for its page in site/. Every casebook child gets XDG_CACHE_HOME set to a
 folder in the benchmark's temp folder, so the user's own cache is never read or written.
-Standard library only.
+`build` on the next day times the first build of a new day, each run from the site and cache a
+build on TODAY left. The cold builds and that one also report the peak memory of the whole
+process tree (the build's workers included: bench/shards.py's TreeSampler). `browser` runs
+bench/browser.py (Playwright, Chromium) on the built site and adds a table of its figures; it
+is skipped, with the reason, where either is missing. With --snapshot, every casebook child runs
+on a copy of the casebook package taken at the start. Standard library only.
 """
 
 from __future__ import annotations
@@ -34,10 +39,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shards import TreeSampler
 
 HERE = Path(__file__).resolve().parent
 TODAY = "2026-11-20"  # the generator dates nothing after this day
+NEXT_DAY = "2026-11-21"  # build-day: the first build of the day after TODAY
+CHROMIUM = "/usr/bin/chromium"  # what bench/browser.py drives
 CACHE_DIR = ".casebook-cache"
 SITE_DIR = "site"
 USER_CACHE = "xdg-cache"  # the children's XDG_CACHE_HOME, in the benchmark's temp folder
@@ -45,6 +55,7 @@ SMALL_SET = 100  # files named on the command line for the pre-commit style run
 HEAD_LINES = 5
 WATCH_POLL = 0.002  # seconds between two looks at the saved case's page
 WATCH_STOP = 10.0  # seconds a `watch` child gets to exit after SIGINT before it is killed
+OUTPUT_KEPT = 1 << 16  # bytes of a child's stdout kept (its last line, browser.py's table)
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,9 @@ class Measure:
     watch: bool = False  # one `casebook watch` child; each run saves a case (measure_watch)
     hugo: bool = False  # not casebook: Hugo on the same content (bench/hugo.py)
     also: tuple[str, ...] = ()  # --only names that select it besides its key and prefixes
+    tree: bool = False  # also sample the memory of the child's process tree (its workers)
+    day_before: bool = False  # start every run from the site and cache of a build on TODAY
+    browser: bool = False  # bench/browser.py on the built site/ (Playwright, Chromium)
 
 
 BUILD = ("--today", TODAY, "build")
@@ -69,13 +83,17 @@ MEASURES: tuple[Measure, ...] = (
     Measure("next", f"`--today {TODAY} next`", ("--today", TODAY, "next")),
     Measure("validate-100", f"`validate` {SMALL_SET} files", ("validate", "{files}")),
     Measure("hugo", "hugo build (same content)", (), hugo=True),
-    Measure("build-cold", "`build` cold", BUILD, remove=(SITE_DIR, CACHE_DIR), needs=("build",)),
+    Measure("build-cold", "`build` cold", BUILD, remove=(SITE_DIR, CACHE_DIR), needs=("build",),
+            tree=True),
     Measure("build-first", "`build` cold, first run after install", BUILD,
-            remove=(SITE_DIR, CACHE_DIR), needs=("build",), first=True),
+            remove=(SITE_DIR, CACHE_DIR), needs=("build",), first=True, tree=True),
     Measure("build-warm", "`build` unchanged", BUILD, needs=("build",)),
+    Measure("build-day", f"`build` on the next day (`--today {NEXT_DAY}`)",
+            ("--today", NEXT_DAY, "build"), needs=("build",), day_before=True, tree=True),
     Measure("build-one", "`build`, one case changed", BUILD, needs=("build",), edit_one=True),
     Measure("watch-one", "`watch`, one case saved", ("--today", TODAY, "watch"),
             needs=("build", "watch"), watch=True, also=("build",)),
+    Measure("browser", "dashboard in Chromium, load event", (), needs=("build",), browser=True),
 )
 # The second row of watch-one: the rebuild time the `watch` child reports itself ("in N ms").
 WATCH_WRITTEN = Measure("watch-written", "`watch`, change seen → site written", ())
@@ -89,6 +107,11 @@ class Run:
     code: int
     head: list[str]
     timed_out: bool = False
+    tree_rss_kib: int | None = None  # peak summed Rss of the child and its descendants
+    tree_pss_kib: int | None = None  # the same for Pss
+    tree_processes: int = 0  # the most processes seen in that tree at once
+    last_line: str = ""  # the last line the child wrote on stdout
+    output: str = ""  # what it wrote on stdout (the first OUTPUT_KEPT bytes)
 
 
 @dataclass
@@ -100,6 +123,9 @@ class Result:
     failure: Run | None = None
     skipped: str | None = None
     note: str = ""  # shown after the label, e.g. how many pages Hugo wrote
+    tree_rss_kib: int | None = None  # peak summed Rss of the process tree, over the runs
+    tree_pss_kib: int | None = None
+    figures: list[dict[str, float]] = field(default_factory=list)  # browser: one per run
 
     @property
     def best(self) -> float | None:
@@ -127,8 +153,10 @@ def _maxrss_kib(ru_maxrss: int) -> int:
 
 
 def run_child(cmd: Sequence[str], cwd: Path, timeout: float,
-              env: Mapping[str, str] | None = None) -> Run:
-    """Run `cmd` once; wall time, peak RSS of that child, exit code, first output lines."""
+              env: Mapping[str, str] | None = None, tree: bool = False) -> Run:
+    """Run `cmd` once; wall time, peak RSS of that child, exit code, first output lines,
+    its stdout; with `tree`, also the peaks of the summed Rss and Pss of the child and all
+    its descendants, sampled every 0.2 s (bench/shards.py's TreeSampler)."""
     time_bin = shutil.which("time", path="/usr/bin") if not hasattr(os, "wait4") else None
     with tempfile.TemporaryDirectory(prefix="casebook-run-") as scratch:
         out_path, err_path = Path(scratch, "out"), Path(scratch, "err")
@@ -145,6 +173,7 @@ def run_child(cmd: Sequence[str], cwd: Path, timeout: float,
                 return Run(0.0, None, 127, [f"cannot start {cmd[0]}: {exc}"])
             timer = threading.Timer(timeout, proc.kill)
             timer.start()
+            sampler = _tree_sampler(proc.pid) if tree else None
             rss: int | None = None
             try:
                 if hasattr(os, "wait4"):
@@ -157,6 +186,8 @@ def run_child(cmd: Sequence[str], cwd: Path, timeout: float,
                     elapsed = time.perf_counter() - start
             finally:
                 timer.cancel()
+                if sampler is not None:
+                    sampler.stop()
         timed_out = elapsed >= timeout and proc.returncode != 0
         if time_bin and rss_path.exists():
             lines = rss_path.read_text(errors="replace").split()
@@ -165,7 +196,24 @@ def run_child(cmd: Sequence[str], cwd: Path, timeout: float,
         head: list[str] = []
         if code != 0:
             head = _head(err_path.read_bytes()) or _head(out_path.read_bytes())
-        return Run(elapsed, rss, code, head, timed_out)
+        with open(out_path, "rb") as out:
+            output = out.read(OUTPUT_KEPT).decode("utf-8", errors="replace")
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        found = Run(elapsed, rss, code, head, timed_out, last_line=lines[-1] if lines else "",
+                    output=output)
+        if sampler is not None:
+            found.tree_rss_kib, found.tree_pss_kib = sampler.peak_rss_kib, sampler.peak_pss_kib
+            found.tree_processes = sampler.peak_processes
+        return found
+
+
+def _tree_sampler(pid: int) -> TreeSampler | None:
+    """A started sampler of the memory of `pid`'s process tree; None without /proc."""
+    if not os.path.isdir(f"/proc/{pid}"):
+        return None
+    from shards import TreeSampler  # bench/shards.py
+
+    return TreeSampler(pid).start()
 
 
 class WatchFailed(Exception):
@@ -343,6 +391,14 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _load() -> str:
+    """The load averages over 1, 5 and 15 minutes."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def _generator() -> Callable[[Path, int, int], None]:
     sys.path.insert(0, str(HERE))
     from generate import generate
@@ -392,9 +448,17 @@ def _git_commit(root: Path) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+CODE_ENV: dict[str, str] = {}  # PYTHONPATH on a copy of the casebook package (--snapshot)
+
+
 def child_env(user_cache: Path) -> dict[str, str]:
-    """The environment of every casebook child: its user cache folder is the benchmark's."""
-    return {**os.environ, "XDG_CACHE_HOME": str(user_cache)}
+    """The environment of every casebook child: its user cache folder is the benchmark's
+    (and with --snapshot, its casebook package the copy)."""
+    return {**os.environ, **CODE_ENV, "XDG_CACHE_HOME": str(user_cache)}
+
+
+def _peak(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def timed(size: int, m: Measure, cmd: list[str], cwd: Path, repeat: int, timeout: float,
@@ -405,15 +469,16 @@ def timed(size: int, m: Measure, cmd: list[str], cwd: Path, repeat: int, timeout
     for attempt in range(repeat + 1):  # attempt 0 is the untimed warm-up
         if prepare:
             prepare(attempt)
-        run = run_child(cmd, cwd, timeout, env)
+        run = run_child(cmd, cwd, timeout, env, tree=m.tree)
         if run.code != 0:
             result.failure = run
             result.times.clear()
             return result
         if attempt:
             result.times.append(run.seconds)
-            if run.rss_kib is not None:
-                result.rss_kib = max(result.rss_kib or 0, run.rss_kib)
+            result.rss_kib = _peak(result.rss_kib, run.rss_kib)
+            result.tree_rss_kib = _peak(result.tree_rss_kib, run.tree_rss_kib)
+            result.tree_pss_kib = _peak(result.tree_pss_kib, run.tree_pss_kib)
     return result
 
 
@@ -511,6 +576,156 @@ def measure_watch(exe: Path, root: Path, user_cache: Path, size: int, m: Measure
     return [result, written]
 
 
+def _wait_deleters(root: Path, limit: float = 120.0) -> None:
+    """Wait (at most `limit` s) until no process deletes anything under `root`: a build
+    that replaces a site hands the old one to a process of its own, in a session of its
+    own, which deletes it in the background (casebook.site.sitefolder.discard). The next
+    run should not share the machine with it."""
+    prefix = str(root) + os.sep
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        busy = False
+        for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/cmdline", "rb") as fh:
+                    argv = fh.read().decode("utf-8", errors="replace").split("\0")
+            except OSError:
+                continue
+            if (any("rmtree" in arg for arg in argv)
+                    and any(arg.startswith(prefix) for arg in argv)):
+                busy = True
+                break
+        if not busy:
+            return
+        time.sleep(0.1)
+
+
+class SnapshotChanged(Exception):
+    """A file of the state build-day starts from changed: a run wrote into it in place."""
+
+
+def _files_state(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file under `folder`: size, mtime and inode."""
+    found: dict[str, tuple[int, int, int]] = {}
+    for top, _dirs, files in os.walk(folder):
+        for name in files:
+            st = os.lstat(os.path.join(top, name))
+            found[os.path.relpath(os.path.join(top, name), folder)] = (
+                st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
+
+
+def measure_day(exe: Path, root: Path, user_cache: Path, work: Path, size: int, m: Measure,
+                repeat: int, timeout: float) -> Result:
+    """`build` on NEXT_DAY, each run (one untimed warm-up, then `repeat`) from the same
+    state: the site/ and .casebook-cache/ a build on TODAY left. Those two folders are moved
+    aside once; before every run the last run's are moved to the trash and the folders are
+    made again with every file a hard link to the one set aside. A build writes no file of
+    the site or cache in place (new files, temp files renamed over old ones), which the
+    benchmark checks; and when it deletes the old site in the background (sitefolder.discard),
+    the files' inodes stay in use, so the next run does not start right after tens of
+    thousands of inodes were freed (see Trash). Left in that TODAY state at the end."""
+    result = Result(size, m)
+    env = child_env(user_cache)
+    saved = work / "day-before"
+    run = run_child([str(exe), *BUILD], root, timeout, env)
+    if run.code != 0:
+        result.failure = run
+        return result
+    _wait_deleters(root)
+    _remove(saved)
+    saved.mkdir()
+    for name in (SITE_DIR, CACHE_DIR):
+        if (root / name).exists():
+            (root / name).rename(saved / name)
+    state = _files_state(saved)
+
+    def restore(_attempt: int = 0) -> None:
+        _wait_deleters(root)  # the last run's old site, deleted in the background
+        if _files_state(saved) != state:
+            raise SnapshotChanged(f"a file under {saved} changed: a run wrote into the site "
+                                  "or cache in place, so the runs did not start alike")
+        for name in (SITE_DIR, CACHE_DIR):
+            _remove(root / name)
+            if (saved / name).exists():
+                shutil.copytree(saved / name, root / name, symlinks=True,
+                                copy_function=os.link)
+        os.sync()  # the new folders' metadata, not during the timed run
+
+    try:
+        return timed(size, m, [str(exe), *m.args], root, repeat, timeout, restore, env)
+    except SnapshotChanged as changed:
+        result.failure = Run(0.0, None, 1, [str(changed)])
+        return result
+    finally:
+        with contextlib.suppress(SnapshotChanged):
+            restore()
+        _remove(saved)
+
+
+BROWSER_COLUMNS = ("index KB", "load ms", "sort ms", "filter ms", ">50ms", "worst ms",
+                   "DOM rows", "heap MB")  # bench/browser.py's table, in its order
+
+
+def browser_missing() -> str | None:
+    """Why bench/browser.py cannot run here, if it cannot."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        return f"no Playwright in {sys.executable} (pip install playwright)"
+    if not Path(CHROMIUM).exists():
+        return f"no {CHROMIUM} (Debian's chromium package)"
+    return None
+
+
+def _browser_figures(output: str) -> dict[str, float] | None:
+    """The row of bench/browser.py's table for `--site` (named "site"), by column."""
+    lines = output.splitlines()
+    for index, line in enumerate(lines[:-1]):
+        if all(column in line for column in BROWSER_COLUMNS):
+            values = lines[index + 1].split()
+            if len(values) != len(BROWSER_COLUMNS) + 1 or values[0] != "site":
+                return None
+            try:
+                return dict(zip(BROWSER_COLUMNS, map(float, values[1:]), strict=True))
+            except ValueError:
+                return None
+    return None
+
+
+def measure_browser(exe: Path, root: Path, user_cache: Path, size: int, m: Measure,
+                    repeat: int, timeout: float) -> Result:
+    """bench/browser.py on the casebook's site (built on TODAY first, untimed: build-day
+    leaves another day's): one untimed warm-up run, then `repeat`, each a child of its own
+    (`--repeat 1`: a fresh Chromium, one page). The times are the load event's; every
+    figure of every run is kept for the browser table."""
+    result = Result(size, m, note="all figures in the table below")
+    run = run_child([str(exe), *BUILD], root, timeout, child_env(user_cache))
+    if run.code != 0:
+        result.failure = run
+        return result
+    cmd = [sys.executable, str(HERE / "browser.py"), "--site", str(root / SITE_DIR),
+           "--repeat", "1"]
+    for attempt in range(repeat + 1):  # attempt 0 is the untimed warm-up
+        run = run_child(cmd, HERE.parent, timeout)
+        figures = _browser_figures(run.output) if run.code == 0 else None
+        if figures is None:
+            if run.code == 0:
+                run.code = 1
+                run.head = ["unexpected output from bench/browser.py:",
+                            *_head(run.output.encode())]
+            result.failure = run
+            result.times.clear()
+            result.figures.clear()
+            return result
+        if attempt:
+            result.figures.append(figures)
+            result.times.append(figures["load ms"] / 1000)
+    return result
+
+
 def measure_hugo(hugo_exe: str, root: Path, work: Path, size: int, m: Measure, repeat: int,
                  timeout: float) -> Result:
     """Hugo on a Hugo project with the same case files; cold: no output, cache or resources/."""
@@ -580,6 +795,11 @@ def bench_size(exe: Path | None, size: int, keys: list[str],
             if missing:
                 results.append(Result(size, m, skipped=f"no `{missing[0]}` in `casebook --help`"))
                 continue
+            why = browser_missing() if m.browser else None
+            if why:
+                results.append(Result(size, m, skipped=why))
+                _progress(f"[{size:,}] {m.label.replace('`', '')}: skipped, {why}")
+                continue
             _progress(f"[{size:,}] {m.label.replace('`', '')} ...")
             if m.hugo:
                 assert hugo_exe is not None
@@ -588,6 +808,14 @@ def bench_size(exe: Path | None, size: int, keys: list[str],
                 assert exe is not None
                 found = measure_watch(exe, root, user_cache, size, m, files, args.repeat,
                                       args.timeout)
+            elif m.day_before:
+                assert exe is not None
+                found = [measure_day(exe, root, user_cache, work, size, m, args.repeat,
+                                     args.timeout)]
+            elif m.browser:
+                assert exe is not None
+                found = [measure_browser(exe, root, user_cache, size, m, args.repeat,
+                                         args.timeout)]
             else:
                 assert exe is not None
                 found = [measure(exe, root, user_cache, size, m, files, args.repeat,
@@ -631,7 +859,8 @@ def _target(r: Result, by_key: dict[tuple[int, str], Result]) -> list[tuple[str,
                 return [(f"≤ 1.5 × {name} = {limit:.3f} s", limit)]
         return [("≤ 1.5 × validate", None)]
     if key == "build-cold":
-        targets = [("< 0.6 s", 0.6) if n <= 1_000 else ("— (< 0.6 s at 1,000)", None)]
+        targets: list[tuple[str, float | None]] = [
+            ("< 0.6 s", 0.6) if n <= 1_000 else ("— (< 0.6 s at 1,000)", None)]
         hugo = by_key.get((n, "hugo"))
         if hugo and hugo.median is not None:
             targets.append((f"≤ 1.0 × hugo = {hugo.median:.3f} s", hugo.median))
@@ -640,11 +869,13 @@ def _target(r: Result, by_key: dict[tuple[int, str], Result]) -> list[tuple[str,
         else:
             targets.append(("≤ 1.0 × hugo (stretch ≤ 0.7 ×)", None))
         return targets
-    if key == "build-first":
+    if key in ("build-first", "build-day"):
         cold = by_key.get((n, "build-cold"))
         if cold and cold.median is not None and r.median is not None:
             return [(f"— (`build` cold {r.median - cold.median:+.3f} s)", None)]
         return [("— (compare `build` cold)", None)]
+    if key == "browser":
+        return [("load ≤ 1 s", 1.0)]
     if key in ("build-warm", "build-one"):
         return [("< 1 s", 1.0)]
     if key == "watch-one":
@@ -657,9 +888,10 @@ def _target(r: Result, by_key: dict[tuple[int, str], Result]) -> list[tuple[str,
 
 
 def _ratio(r: Result, by_key: dict[tuple[int, str], Result]) -> str:
-    """casebook/hugo, medians, on the `build` cold row."""
+    """casebook/hugo, medians, on the rows of `build` cold and on the next day."""
     hugo = by_key.get((r.size, "hugo"))
-    if r.measure.key != "build-cold" or r.median is None or not hugo or not hugo.median:
+    if (r.measure.key not in ("build-cold", "build-day") or r.median is None or not hugo
+            or not hugo.median):
         return "—"
     return f"{r.median / hugo.median:.2f}"
 
@@ -671,10 +903,12 @@ def _cell(text: str) -> str:
 def report(results: list[Result]) -> str:
     by_key = {(r.size, r.measure.key): r for r in results}
     with_hugo = any(r.measure.hugo and r.times for r in results)
+    with_tree = any(r.tree_rss_kib is not None for r in results)
     ratio_head, ratio_rule = (" casebook/hugo |", "---:|") if with_hugo else ("", "")
+    tree_head, tree_rule = (" tree peak RSS / PSS MiB |", "---:|") if with_tree else ("", "")
     lines = [
-        f"| size | command | best s | median s | peak MiB |{ratio_head} target |",
-        f"|---:|---|---:|---:|---:|{ratio_rule}---|",
+        f"| size | command | best s | median s | peak MiB |{tree_head}{ratio_head} target |",
+        f"|---:|---|---:|---:|---:|{tree_rule}{ratio_rule}---|",
     ]
     failures: list[str] = []
     for r in results:
@@ -682,7 +916,7 @@ def report(results: list[Result]) -> str:
         target = "; ".join(text for text, _limit in targets)
         size = f"{r.size:,}"
         label = f"{r.measure.label}, {r.note}" if r.note else r.measure.label
-        blank = " — |" if with_hugo else ""
+        blank = (" — |" if with_tree else "") + (" — |" if with_hugo else "")
         if r.skipped:
             lines.append(f"| {size} | {label} | skipped | — | — |{blank} {_cell(r.skipped)} |")
             continue
@@ -697,9 +931,14 @@ def report(results: list[Result]) -> str:
         target = "; ".join(text + ("" if limit is None else (" ✓" if median <= limit else " ✗"))
                            for text, limit in targets)
         mib = "—" if r.rss_kib is None else f"{r.rss_kib / 1024:.1f}"
+        tree = ""
+        if with_tree:
+            pss = "—" if r.tree_pss_kib is None else f"{r.tree_pss_kib / 1024:.1f}"
+            tree = (" — |" if r.tree_rss_kib is None
+                    else f" {r.tree_rss_kib / 1024:.1f} / {pss} |")
         ratio = f" {_ratio(r, by_key)} |" if with_hugo else ""
-        lines.append(f"| {size} | {label} | {r.best:.3f} | {r.median:.3f} | {mib} |{ratio} "
-                     f"{_cell(target)} |")
+        lines.append(f"| {size} | {label} | {r.best:.3f} | {r.median:.3f} | {mib} |{tree}"
+                     f"{ratio} {_cell(target)} |")
     lines.append("")
     lines.append("✓/✗: the median against the target. Each row: 1 untimed warm-up run, then the "
                  "timed runs; cold runs clear `.casebook-cache/` (validate) or `site/` and "
@@ -714,13 +953,62 @@ def report(results: list[Result]) -> str:
                  "the child itself reports; peak MiB is the child's over the whole session. "
                  "hugo: `hugo --quiet --ignoreCache` into a cleared output folder with a fresh "
                  "cache folder, on the same case files (bench/hugo.py); casebook/hugo is the "
-                 "ratio of the medians.")
+                 "ratio of the medians. "
+                 f"Next day: `--today {NEXT_DAY} build`, every run from the `site/` and "
+                 f"`.casebook-cache/` a `--today {TODAY} build` left (set aside once, made "
+                 "again of hard links to those files before each run), the first build of a "
+                 "new day. Peak MiB: the main "
+                 "process's own max RSS (wait4)"
+                 + ("; tree peak: the largest sums of Rss and of Pss (/proc/PID/smaps_rollup) "
+                    "over the process and all its descendants (the build's workers), sampled "
+                    "every 0.2 s." if with_tree else "."))
+    browser = browser_report([r for r in results if r.figures])
+    if browser:
+        lines.append("")
+        lines.extend(browser)
     if failures:
         lines.append("")
         lines.append("Failures (first lines of stderr, else stdout; of a traceback, the last):")
         lines.append("")
         lines.extend(failures)
     return "\n".join(lines)
+
+
+# (figure of bench/browser.py, heading, limit or None, format): its targets, as browser.py has them
+BROWSER_TABLE: tuple[tuple[str, str, float | None, str], ...] = (
+    ("index KB", "index.html KiB", 300, "{:,.0f}"),
+    ("load ms", "load ms", 1000, "{:,.0f}"),
+    ("sort ms", "sort → frame ms", 100, "{:,.1f}"),
+    ("filter ms", "filter key → frame ms", 100, "{:,.1f}"),
+    ("worst ms", "slowest scroll frame ms", 50, "{:,.1f}"),
+    (">50ms", "frames > 50 ms", 0, "{:,.0f}"),
+    ("DOM rows", "rows in DOM", None, "{:,.0f}"),
+    ("heap MB", "JS heap MiB", 300, "{:,.1f}"),
+)
+
+
+def browser_report(results: list[Result]) -> list[str]:
+    """The second table: every figure of bench/browser.py, medians of the timed runs."""
+    if not results:
+        return []
+    runs = {len(r.figures) for r in results}
+    lines = [f"Dashboard in Chromium (`bench/browser.py --site site/ --repeat 1`, a fresh "
+             f"headless {CHROMIUM} each run: 1 untimed warm-up, then medians of "
+             f"{'/'.join(map(str, sorted(runs)))} runs; sort: the slowest of 4 columns, "
+             "filter: the slowest of 5 keystrokes, scroll: 180 frames):", "",
+             "| size | " + " | ".join(heading for _k, heading, _l, _f in BROWSER_TABLE) + " |",
+             "|---:|" + "---:|" * len(BROWSER_TABLE)]
+    for r in results:
+        cells = []
+        for key, _heading, limit, fmt in BROWSER_TABLE:
+            value = statistics.median(run[key] for run in r.figures)
+            mark = "" if limit is None else (" ✓" if value <= limit else " ✗")
+            cells.append(fmt.format(value) + mark)
+        lines.append(f"| {r.size:,} | " + " | ".join(cells) + " |")
+    lines.append("| target | " + " | ".join(
+        "—" if limit is None else ("0" if limit == 0 else f"≤ {limit:,}")
+        for _k, _h, limit, _f in BROWSER_TABLE) + " |")
+    return lines
 
 
 # --- command line -------------------------------------------------------------------------
@@ -767,15 +1055,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated casebooks")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds before one run is killed (default 600)")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="run every casebook child on a copy of the casebook package taken "
+                        "at the start (PYTHONPATH), not on files someone may be editing")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     keys = _selected(args.only)
 
-    exe: Path | None = args.casebook or Path(sys.executable).parent / "casebook"
-    if not exe.exists():
+    given: Path = args.casebook or Path(sys.executable).parent / "casebook"
+    exe: Path | None = given.absolute()  # the children run in the casebook's folder
+    if not given.exists():
         found = shutil.which("casebook") if args.casebook is None else None
-        exe = Path(found) if found else None
+        exe = Path(found).absolute() if found else None
     needs_casebook = any(not m.hugo for m in MEASURES if m.key in keys)
     if exe is None and needs_casebook:
         where = args.casebook or Path(sys.executable).parent / "casebook"
@@ -783,6 +1075,15 @@ def main(argv: list[str] | None = None) -> int:
               "--casebook PATH", file=sys.stderr)
         return 2
 
+    code_text, copy = "", None
+    if args.snapshot and needs_casebook:
+        from shards import snapshot_code  # bench/shards.py
+
+        copy = Path(tempfile.mkdtemp(prefix="casebook-bench-code-"))
+        env, described = snapshot_code(copy)
+        CODE_ENV.update(env)
+        code_text = f"; code: {described}"
+    load_before = _load()
     results: list[Result] = []
     try:
         for size in args.cases:
@@ -797,13 +1098,17 @@ def main(argv: list[str] | None = None) -> int:
         if not results:
             return 2
     finally:
+        load_after = _load()
         Trash.empty()
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
 
     hugo_exe = shutil.which("hugo") if "hugo" in keys else None
     hugo_text = f", {hugo_version(hugo_exe)}" if hugo_exe else ""
     print(f"casebook benchmark — {exe or 'no casebook'}; Python {platform.python_version()}"
           f"{hugo_text}, {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"repeat {args.repeat}, seed {args.seed}{', git' if args.git else ''}")
+          f"repeat {args.repeat}, seed {args.seed}{', git' if args.git else ''}{code_text}; "
+          f"load average before {load_before}, after {load_after}")
     print()
     print(report(results))
     return 1 if any(r.failure for r in results) else 0
