@@ -493,6 +493,8 @@ HOSTILE = [
     ("noise.xml.p7m", NOISE, "bad-p7m", "not a signed e-invoice: neither XML nor a signed "
      "envelope (CMS in DER, BER or base64)"),
     ("empty.xml", b"", "not-xml", "not an XML e-invoice: the file is empty"),
+    ("shift-jis.xml", b'<?xml version="1.0" encoding="shift_jis"?><FatturaElettronica/>',
+     "not-xml", "the file declares an encoding that cannot be read"),
     ("der-noise.p7m", b"\x30\x82\x01\x00" + NOISE[:300], "bad-p7m",
      "the signed envelope cannot be read"),
 ]

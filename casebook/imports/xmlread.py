@@ -139,6 +139,9 @@ def parse(data: bytes) -> Element:
     except defusedxml.DefusedXmlException as e:
         raise XmlError(f"refused: the file declares entities or external references ({e})",
                        *builder.position()) from None
+    except ValueError as e:  # an encoding expat cannot read ("multi-byte encodings are not
+        # supported"); after defusedxml's refusals, which are ValueErrors too
+        raise XmlError(f"the file declares an encoding that cannot be read ({e})") from None
     if builder.root is None:
         raise XmlError("this is not XML: no element in it")
     return builder.root
