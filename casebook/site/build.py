@@ -35,7 +35,6 @@ from casebook.diagnostics import Diagnostic, Severity, ordered
 from casebook.history import commits
 from casebook.load.cache import code_key
 from casebook.load.casebook import Casebook, Task
-from casebook.load.checks import check
 from casebook.load.loader import case_id, load, load_config
 from casebook.model import Case, Config
 from casebook.read.discover import template_dirs
@@ -120,12 +119,6 @@ def inputs_key(casebook: Casebook[Any], config_bytes: bytes | None, history: str
     return f"{digest.hexdigest()}:{history or '-'}"
 
 
-def _same_history(inputs: str | None, history: str) -> bool:
-    """The site was built from this history (`inputs_key`): a commit that touched a case
-    file is told without reading any."""
-    return inputs is not None and inputs.endswith(f":{history or '-'}")
-
-
 def build(root: Path, today: date, out: Path | None = None, *, keep_going: bool = False,
           progress: Callable[[int, int], None] | None = None,
           reuse_site: bool = True, pdf: bool = False) -> BuildResult:
@@ -174,14 +167,6 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
     # cases updated in place by `watch` since, or rendered by a build whose site never came:
     # their cached results are not the site's
     rerun = dirty | (left or frozenset())
-    if not fresh and not rerun and reuse_site and _same_history(previous_inputs, history.key):
-        current = load(root)  # cheap when warm: the cache answers
-        if previous_inputs == inputs_key(current, config_bytes, history.key):
-            done_building(root, out)
-            diagnostics = ordered(check(current, today))
-            invalid = sorted({d.path for d in diagnostics if d.severity is Severity.ERROR})
-            return BuildResult(out=out, diagnostics=diagnostics, invalid=invalid,
-                               cases=sum(1 for f in current.files if f.valid) - len(invalid))
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-{os.getpid()}-", dir=out.parent))
     os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; a site is not
     try:
@@ -193,8 +178,13 @@ def _build(root: Path, today: date, out: Path, keep_going: bool,
                     saving=partial(_pieces_kept, renderer, named))
         casebook = load(root, today, task, fresh=fresh, rerun=rerun, progress=progress)
         collect(renderer.pieces.folder, named)
-        building_rendered(root, out, frozenset(_rendered(casebook, staging)))
         inputs = inputs_key(casebook, config_bytes, history.key)
+        if not fresh and not rerun and reuse_site and inputs == previous_inputs:
+            done_building(root, out)  # the site is built from these inputs: left as it is
+            diagnostics, _, invalid = _checked(casebook, keep_going=True)
+            return BuildResult(out=out, diagnostics=diagnostics, invalid=invalid,
+                               cases=len(casebook.results))
+        building_rendered(root, out, frozenset(_rendered(casebook, staging)))
         reader = PieceReader([renderer.pieces.folder])
         result = None if fresh else _in_place(casebook, out, staging, keep_going, renderer,
                                               reader, stamp, inputs)
