@@ -666,7 +666,7 @@ def measure_day(exe: Path, root: Path, user_cache: Path, work: Path, size: int, 
 
 
 BROWSER_COLUMNS = ("index KB", "load ms", "sort ms", "filter ms", ">50ms", "worst ms",
-                   "DOM rows", "heap MB")  # bench/browser.py's table, in its order
+                   "DOM rows", "heap MB", "renderer MB")  # bench/browser.py's table, in order
 
 
 def browser_missing() -> str | None:
@@ -983,7 +983,8 @@ BROWSER_TABLE: tuple[tuple[str, str, float | None, str], ...] = (
     ("worst ms", "slowest scroll frame ms", 50, "{:,.1f}"),
     (">50ms", "frames > 50 ms", 0, "{:,.0f}"),
     ("DOM rows", "rows in DOM", None, "{:,.0f}"),
-    ("heap MB", "JS heap MiB", 300, "{:,.1f}"),
+    ("heap MB", "JS heap MiB", None, "{:,.1f}"),
+    ("renderer MB", "renderer peak MiB", 300, "{:,.1f}"),
 )
 
 
