@@ -168,16 +168,41 @@
     var first = Math.max(0, Math.floor(top / ROW_HEIGHT) - MARGIN);
     var last = Math.min(n, first + inView + 2 * MARGIN);
     if (first === this.first && last === this.last) return;
+    var hadFocus = this.body.contains(document.activeElement);
+    if (this.first >= 0 && first < this.last && last > this.first) {
+      this.shift(first, last, n);
+    } else {
+      var fragment = document.createDocumentFragment();
+      if (first > 0) fragment.appendChild(this.spacer(first * ROW_HEIGHT));
+      for (var pos = first; pos < last; pos += 1) fragment.appendChild(this.row(pos));
+      if (last < n) fragment.appendChild(this.spacer((n - last) * ROW_HEIGHT));
+      this.body.textContent = "";
+      this.body.appendChild(fragment);
+    }
     this.first = first;
     this.last = last;
-    var fragment = document.createDocumentFragment();
-    if (first > 0) fragment.appendChild(this.spacer(first * ROW_HEIGHT));
-    for (var pos = first; pos < last; pos += 1) fragment.appendChild(this.row(pos));
-    if (last < n) fragment.appendChild(this.spacer((n - last) * ROW_HEIGHT));
-    var hadFocus = this.body.contains(document.activeElement);
-    this.body.textContent = "";
-    this.body.appendChild(fragment);
-    if (hadFocus) this.focusRow(this.focus, true);
+    if (hadFocus && !this.body.contains(document.activeElement)) this.focusRow(this.focus, true);
+  };
+
+  // Scrolling: the rows still in the window stay as they are, only those that leave it are
+  // taken out and those that enter it are made (rebuilding every row each frame leaves
+  // megabytes of elements for the collector at every frame).
+  Dashboard.prototype.shift = function (first, last, n) {
+    var body = this.body, child = body.firstChild, next, pos;
+    while (child) {
+      next = child.nextSibling;
+      pos = child.hasAttribute("data-pos") ? parseInt(child.getAttribute("data-pos"), 10) : -1;
+      if (pos < first || pos >= last) body.removeChild(child);
+      child = next;
+    }
+    var before = document.createDocumentFragment();
+    if (first > 0) before.appendChild(this.spacer(first * ROW_HEIGHT));
+    for (pos = first; pos < Math.min(this.first, last); pos += 1) before.appendChild(this.row(pos));
+    body.insertBefore(before, body.firstChild);
+    var after = document.createDocumentFragment();
+    for (pos = Math.max(this.last, first); pos < last; pos += 1) after.appendChild(this.row(pos));
+    if (last < n) after.appendChild(this.spacer((n - last) * ROW_HEIGHT));
+    body.appendChild(after);
   };
 
   Dashboard.prototype.spacer = function (height) {
