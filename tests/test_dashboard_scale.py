@@ -104,6 +104,36 @@ def test_the_page_is_light_and_every_case_is_in_memory(page, big: Path) -> None:
     assert problems == []
 
 
+def test_scrolling_keeps_the_rows_still_in_view_and_makes_the_rest(page, big: Path) -> None:  # type: ignore[no-untyped-def]
+    """A small scroll moves the window by a few rows: the rows still in it are the same
+    elements as before, every row in the DOM is in order with no gap, and the spacers
+    stand for exactly the rows left out."""
+    problems = open_big(page, big)
+    scroll_to(page, 0.3)
+    page.evaluate("window.__kept = document.querySelector('table#cases tbody tr.case-row"
+                  ":nth-child(30)')")
+    before = page.evaluate("window.__kept.getAttribute('data-pos')")
+    page.evaluate("""() => new Promise(done => {
+        const wrap = document.querySelector('[data-vtable]');
+        wrap.scrollTop += 5 * 48;
+        requestAnimationFrame(() => requestAnimationFrame(done));
+    })""")
+    assert page.evaluate("document.body.contains(window.__kept)")  # not made again
+    assert page.evaluate("window.__kept.getAttribute('data-pos')") == before
+    positions = [int(p) for p in page.locator("table#cases tbody tr.case-row")
+                 .evaluate_all("rows => rows.map(r => r.getAttribute('data-pos'))")]
+    assert positions == list(range(positions[0], positions[0] + len(positions)))
+    heights = page.locator("table#cases tbody tr.vtable__spacer td").evaluate_all(
+        "cells => cells.map(c => parseInt(c.style.height, 10))")
+    assert heights == [positions[0] * 48, (CASES - positions[-1] - 1) * 48]
+    for fraction in (0.9, 0.1, 0.0):  # far jumps: made anew, still in order
+        scroll_to(page, fraction)
+        positions = [int(p) for p in page.locator("table#cases tbody tr.case-row")
+                     .evaluate_all("rows => rows.map(r => r.getAttribute('data-pos'))")]
+        assert positions == list(range(positions[0], positions[0] + len(positions)))
+    assert positions[0] == 0 and problems == []
+
+
 def test_sorting_covers_every_case(page, big: Path, cases: list[dict]) -> None:  # type: ignore[no-untyped-def,type-arg]
     problems = open_big(page, big)
     balance = page.locator("table#cases thead th").nth(7)
