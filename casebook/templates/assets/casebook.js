@@ -24,9 +24,12 @@
     presc: "[data-filter=prescription]", action: "[data-filter=action]", due: "[data-filter=due]"
   };
 
+  var PLAIN = /^[\x00-\x7f]*$/; // nothing to fold but the case
+
   function fold(text) {
     var s = String(text || "").toLowerCase();
-    return s.normalize ? s.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : s;
+    if (PLAIN.test(s) || !s.normalize) return s;
+    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "");
   }
 
   function el(tag, className, text) {
@@ -83,6 +86,15 @@
     if (!keys) {
       keys = this.keys[column] = new Array(n);
       for (i = 0; i < n; i += 1) keys[i] = KEYS[column](this.rows[i]);
+    }
+    if (keys.numeric === undefined) {
+      keys.numeric = true;
+      for (i = 0; i < n && keys.numeric; i += 1) keys.numeric = typeof keys[i] === "number";
+    }
+    if (keys.numeric) { // no null: one subtraction a comparison (most of the time at 100,000)
+      order.sort(direction > 0 ? function (a, b) { return keys[a] - keys[b] || a - b; }
+        : function (a, b) { return keys[b] - keys[a] || a - b; });
+      return order;
     }
     order.sort(function (a, b) {
       var va = keys[a], vb = keys[b];
