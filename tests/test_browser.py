@@ -275,3 +275,25 @@ def test_every_total_fits_its_card(page, site: Path, width: int) -> None:  # typ
                          || value.getBoundingClientRect().right > right);
     }).length""")
     assert page.locator(".kpi").count() == 6 and clipped == 0
+
+
+def test_text_sorts_and_filters_fold_case_and_accents(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """"Élite" sorts between "elba" and "Zeta", and "elite" finds it: keys are folded (lower
+    case, accents dropped), whether a name has accents or not."""
+    book = tmp_path / "book"
+    (book / "cases").mkdir(parents=True)
+    shutil.copy(ROOT / "casebook.yml", book / "casebook.yml")
+    text = (ROOT / "cases" / "il-portico.md").read_text()
+    for n, (name, debtor) in enumerate((("zeta", "Zeta Srl"), ("elite", "Élite Arredi"),
+                                        ("elba", "elba snc"))):
+        (book / "cases" / f"{name}.md").write_text(
+            text.replace("Il Portico S.n.c. di Brembilla Dario & C.", debtor)
+            .replace('"2026/', f'"{n}-2026/'))
+    build(book, DAY)
+    problems = opened(page, book / "site")
+    page.locator("table#cases thead th").nth(0).click()
+    names = [t.splitlines()[0] for t in column(page, 1)]
+    assert names == ["elba snc", "Élite Arredi", "Zeta Srl"]
+    page.fill("input[data-filter=text]", "ELITE")
+    page.wait_for_function("document.querySelectorAll('table#cases tbody tr.case-row').length == 1")
+    assert column(page, 1)[0].startswith("Élite Arredi") and problems == []
