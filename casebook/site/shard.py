@@ -4,16 +4,19 @@ A shard loads and checks the whole casebook (the checks across files, such as an
 number used twice, need every file), renders only the cases of its part — a case belongs to
 part `part_of(id, N)`, a digest of its id: the same on every machine, whatever the others hold
 — into its folder, and leaves there, in `.casebook-shard/`, what the whole-site files need:
-each case's `CaseOutput` and the diagnostics. The merge takes the shards' case pages and
-letters as they are (hard links where it can), assembles the dashboard and the exports with
-the same code as a one-machine build (`SiteState.of`, `assemble.write_site`), writes the same
-stamp and swaps the site in whole: the bytes are those of `casebook build` on one machine.
+each case's `CaseOutput` and the diagnostics (`pieces.pickle`), and the files its renderers
+wrote the cases' pieces to (`pieces/`, `casebook.site.pieces`). The merge takes the shards'
+case pages and letters as they are (hard links where it can), assembles the dashboard and the
+exports with the same code as a one-machine build (`SiteState.of`, `assemble.write_site`),
+writes the same stamp and swaps the site in whole: the bytes are those of `casebook build` on
+one machine.
 
-The pieces are pickled: `CaseOutput` is read back whole, whatever fields it has. A pickle
+The outputs are pickled: `CaseOutput` is read back whole, whatever fields it has. A pickle
 runs code as it is read, so a merge reads only shards of the same CI run (their folders come
 from that run's own artifacts), and reads each only after its plain JSON header agreed with
 the others and with the merge's casebook (day, N, inputs, templates, options) and the pickle's
-digest matched the header's. It never renders a case page and never reads another run's files.
+digest matched the header's; the pieces files, whose bytes go into the site, each match their
+sha256 in the header too. It never renders a case page and never reads another run's files.
 """
 
 from __future__ import annotations
