@@ -9,7 +9,7 @@ Every process that renders appends to one file of its own, made on first use, wi
 name, in the pieces folder (`.casebook-cache/pieces/`, or a shard's). A `Piece` says where a
 case's pieces lie; the cached results (sealed) hold the pieces, so a file no sealed table
 names is never read. A build makes its files durable before the results naming them are
-written (`PieceWriter.sync`) and removes the files no result names any more (`collect`),
+written (`sync_all`) and removes the files no result names any more (`collect`),
 once they are old enough that no other running command can still be reading them. A file
 gone, or shorter than a piece says, raises `PiecesLost`: the build then renders every case
 again.
@@ -123,11 +123,6 @@ class PieceWriter:
             break
         self._fd, self._pid, self._name, self._offset = fd, os.getpid(), name, 0
 
-    def sync(self) -> None:
-        """This process's file on disk, before any result naming it is."""
-        if self._pid == os.getpid():
-            os.fsync(self._fd)
-
 
 def _remove_folder(folder: Path, owner: int) -> None:
     if os.getpid() == owner:
@@ -135,7 +130,7 @@ def _remove_folder(folder: Path, owner: int) -> None:
 
 
 def sync_all(folder: Path, names: Iterable[str]) -> None:
-    """The files `names` in `folder` on disk (written by other processes, the workers)."""
+    """The files `names` in `folder` on disk, whichever process wrote them (the workers)."""
     for name in sorted(set(names)):
         with suppress(FileNotFoundError):
             fd = os.open(folder / name, os.O_RDONLY | os.O_CLOEXEC)
